@@ -1,0 +1,62 @@
+// Loads the C++ addon on first use. When it is missing or broken, the error lists every path
+// tried and how to rebuild, instead of a bare "Cannot find module".
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ZmdevError } from '../errors.js';
+
+/** The functions the addon exports (see native/addon.cc). */
+export interface NativeAddon {
+  parseKernelMask(input: Uint8Array, current: Uint8Array, out: Uint8Array): NativeStatus | undefined;
+  parseChzdevMask(input: Uint8Array, current: Uint8Array, out: Uint8Array): NativeStatus | undefined;
+  parseApConfig(input: Uint8Array, out: Uint8Array): NativeStatus | undefined;
+  parseKstrtoul(input: Uint8Array): bigint | NativeStatus;
+  parseKernelMasks(joined: Uint8Array, offsets: Uint8Array, current: Uint8Array, out: Uint8Array, errnos: Uint8Array): number;
+  formatMasks(table: Uint8Array): string;
+  reduceMasks(table: Uint8Array, out: Uint8Array, op: 0 | 1): void;
+  popcountMasks(table: Uint8Array, counts: Uint8Array): number;
+  findSharedApqns(matrices: Uint8Array): Uint32Array;
+  noop(): void;
+}
+
+/** [errno, byte position, reason] as the core reports a refused input. */
+export type NativeStatus = [number, number, string];
+
+const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Where the addon is looked for, in order: $ZMDEV_ADDON, then the node-gyp outputs. */
+export function addonCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
+  const list = [path.join(packageRoot, 'build/Release/zmdev.node'), path.join(packageRoot, 'build/Debug/zmdev.node')];
+  return env.ZMDEV_ADDON ? [path.resolve(env.ZMDEV_ADDON)] : list;
+}
+
+let cached: NativeAddon | undefined;
+
+/** Loads (once) and returns the addon; throws a ZmdevError with code 'EADDON' that says how to fix it. */
+export function native(): NativeAddon {
+  return (cached ??= loadAddon(addonCandidates()));
+}
+
+export function loadAddon(candidates: string[]): NativeAddon {
+  const require = createRequire(import.meta.url);
+  const tried: string[] = [];
+  for (const file of candidates) {
+    if (!existsSync(file)) {
+      tried.push(`${file} (missing)`);
+      continue;
+    }
+    try {
+      return require(file) as NativeAddon;
+    } catch (err) {
+      tried.push(`${file} (${(err as Error).message.split('\n')[0]})`);
+    }
+  }
+  throw new ZmdevError({
+    code: 'EADDON',
+    message: 'the zmdev native addon could not be loaded. Tried:\n' +
+      tried.map((t) => `  - ${t}`).join('\n') +
+      `\nRebuild it with \`npm rebuild zmdev\` (or \`node scripts/build-native.mjs\` in ${packageRoot}); ` +
+      'it needs python3, make and a C++17 compiler. Set ZMDEV_ADDON to use a build elsewhere.',
+  });
+}
