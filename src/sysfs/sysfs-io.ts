@@ -19,6 +19,14 @@ export interface SysfsIO {
   exists(path: string): boolean;
   /** The target of a symbolic link, as readlink(2) returns it. */
   readlink(path: string): string;
+  /** What lstat(2) tells of a path: its kind and permission bits (e.g. 0o200 for assign_adapter). */
+  stat(path: string): SysfsStat;
+}
+
+export interface SysfsStat {
+  kind: 'file' | 'dir' | 'link';
+  /** Permission bits only (0o444, 0o200, 0o644, 0o755 ...). */
+  mode: number;
 }
 
 export type Syscall = 'open' | 'read' | 'write' | 'readdir' | 'readlink' | 'stat' | 'ioctl' | 'close';
