@@ -1,0 +1,70 @@
+// zmdev command line: finds the command named by the leading words, parses its options,
+// and turns what happened into text (or JSON) and an exit code.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseCommandArgs, type Command } from './command.js';
+import { demoCommand } from './commands/demo.js';
+import { maskEval } from './commands/mask-eval.js';
+import { EXIT_OK, EXIT_USAGE, UsageError, type CliIO } from './context.js';
+
+const commands: Command[] = [maskEval, demoCommand(main)];
+
+export function version(): string {
+  const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../package.json');
+  return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
+}
+
+function overview(): string {
+  const width = Math.max(...commands.map((c) => c.path.join(' ').length));
+  return [
+    'usage: zmdev <command> [options]',
+    '',
+    'AP crypto passthrough for KVM on IBM Z: masks, vfio-ap mediated devices, guests.',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.path.join(' ').padEnd(width)}  ${c.summary}`),
+    '',
+    'zmdev <command> --help shows a command\'s options; zmdev --version prints the version.',
+    '',
+  ].join('\n');
+}
+
+// Longest paths first, so `masks set` wins over `masks`.
+const byLongestPath = [...commands].sort((a, b) => b.path.length - a.path.length);
+
+function findCommand(argv: string[]): { cmd: Command; rest: string[] } | undefined {
+  const cmd = byLongestPath.find((c) => c.path.every((w, i) => argv[i] === w));
+  return cmd && { cmd, rest: argv.slice(cmd.path.length) };
+}
+
+export async function main(argv: string[], io: CliIO): Promise<number> {
+  const [first] = argv;
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    const topic = first === 'help' ? findCommand(argv.slice(1)) : undefined;
+    io.stdout(topic ? `${topic.cmd.help}\n` : overview());
+    return first === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  if (first === '--version' || first === '-V') {
+    io.stdout(`zmdev ${version()}\n`);
+    return EXIT_OK;
+  }
+  const found = findCommand(argv);
+  try {
+    if (!found) {
+      const group = commands.filter((c) => c.path[0] === first);
+      throw new UsageError(group.length
+        ? `'${argv.slice(0, 2).join(' ')}' is not a command; try ${group.map((c) => `'zmdev ${c.path.join(' ')}'`).join(', ')}`
+        : `'${first}' is not a zmdev command (see zmdev --help)`, 'usage: zmdev <command> [options]');
+    }
+    if (found.rest.includes('--help') && !found.rest.slice(0, found.rest.indexOf('--help')).includes('--')) {
+      io.stdout(`${found.cmd.help}\n`);
+      return EXIT_OK;
+    }
+    return await found.cmd.run(parseCommandArgs(found.cmd, found.rest), io);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    io.stderr(`zmdev: ${err.message}\n${err.usage}\n`);
+    return EXIT_USAGE;
+  }
+}

@@ -1,0 +1,24 @@
+// How refusals are shown: a sentence on stderr (with a caret under the refused byte for grammar
+// errors), or {"error": {...}} on stdout with --json. Unexpected failures are not dressed up.
+import { GrammarError, ZmdevError } from '../errors.js';
+import { EXIT_REFUSED, type CliIO } from './context.js';
+
+export function printJson(io: CliIO, value: unknown): void {
+  io.stdout(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function reportRefusal(io: CliIO, err: unknown, json: boolean): number {
+  if (!(err instanceof ZmdevError)) throw err;
+  if (json) {
+    printJson(io, { error: err.toJSON() });
+    return EXIT_REFUSED;
+  }
+  io.stderr(`zmdev: ${err.code}: ${err.message}\n`);
+  if (err instanceof GrammarError && err.input.length <= 200) {
+    // Escape newlines and the like so the caret still stands under the refused byte.
+    const shown = JSON.stringify(err.input).slice(1, -1);
+    const at = JSON.stringify(err.input.slice(0, err.position)).length - 2;
+    io.stderr(`  ${shown}\n  ${' '.repeat(at)}^\n`);
+  }
+  return EXIT_REFUSED;
+}

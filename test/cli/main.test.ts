@@ -1,0 +1,77 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import t from 'tap';
+import { version } from '../../src/cli/main.js';
+import { zmdev } from './helpers.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+t.test('--version', async (t) => {
+  t.equal(version(), pkg.version);
+  for (const flag of ['--version', '-V']) {
+    const r = await zmdev(flag);
+    t.equal(r.code, 0);
+    t.equal(r.stdout, `zmdev ${pkg.version}\n`);
+  }
+});
+
+t.test('--help lists the commands', async (t) => {
+  for (const flag of ['--help', '-h', 'help']) {
+    const r = await zmdev(flag);
+    t.equal(r.code, 0);
+    t.match(r.stdout, /usage: zmdev <command>/);
+    t.match(r.stdout, /mask eval/);
+    t.match(r.stdout, /demo/);
+  }
+  const topic = await zmdev('help', 'mask', 'eval');
+  t.match(topic.stdout, /--current MASK/);
+});
+
+t.test('no arguments: the overview and exit 2', async (t) => {
+  const r = await zmdev();
+  t.equal(r.code, 2);
+  t.match(r.stdout, /Commands:/);
+});
+
+t.test('unknown commands are usage errors', async (t) => {
+  const r = await zmdev('frobnicate');
+  t.equal(r.code, 2);
+  t.match(r.stderr, /'frobnicate' is not a zmdev command/);
+  const g = await zmdev('mask', 'nope');
+  t.equal(g.code, 2);
+  t.match(g.stderr, /'mask nope' is not a command; try 'zmdev mask eval'/);
+});
+
+t.test('demo walks the documentation examples', async (t) => {
+  const r = await zmdev('demo');
+  t.equal(r.code, 0);
+  t.match(r.stdout, /\$ zmdev mask eval -- -5,-6\nmask: 0xf9f+\nids: {2}"0-4,7-255"/);
+  t.match(r.stdout, /\$ zmdev mask eval -- \$'-4, -0xab\\n'\nzmdev: EINVAL: .*white space is not allowed/);
+  t.match(r.stdout, /\(exit status 1\)/);
+  t.match(r.stdout, /ids: {2}"1-9,11-255"/);
+  t.match(r.stdout, /ids: {2}"0,3,5-255"/);
+  t.match(r.stdout, /Example 1: .*\n {2}valid/);
+  t.match(r.stdout, /Example 3: .*\n {2}invalid: Guest1 and Guest2 both get 01\.0006/);
+});
+
+t.test('bin/zmdev.js runs the compiled CLI with real exit codes', async (t) => {
+  const bin = new URL('../../bin/zmdev.js', import.meta.url).pathname;
+  const built = new URL('../../dist/cli/main.js', import.meta.url).pathname;
+  t.ok(existsSync(built), 'dist/ is built (npm ci runs the build; else `npm run build:ts`)');
+  const ok = spawnSync(process.execPath, [bin, 'mask', 'eval', '--json', '0x41'], { encoding: 'utf8' });
+  t.equal(ok.status, 0);
+  t.same(JSON.parse(ok.stdout), { mask: `0x41${'0'.repeat(62)}`, ids: '1,7' });
+  const bad = spawnSync(process.execPath, [bin, 'mask', 'eval', '+999'], { encoding: 'utf8' });
+  t.equal(bad.status, 1);
+  t.match(bad.stderr, /ID is above 255/);
+  const usage = spawnSync(process.execPath, [bin, 'mask'], { encoding: 'utf8' });
+  t.equal(usage.status, 2);
+});
+
+t.test('failures that are not refusals are not dressed up as one', async (t) => {
+  const { main } = await import('../../src/cli/main.js');
+  const { reportRefusal } = await import('../../src/cli/report.js');
+  const broken = { stdout: () => { throw new Error('EPIPE on stdout'); }, stderr: () => undefined };
+  await t.rejects(main(['mask', 'eval', '0x1'], broken), /EPIPE on stdout/);
+  t.throws(() => reportRefusal(broken, new TypeError('bug'), false), /bug/);
+});
