@@ -5,6 +5,7 @@
       "sources": [
         "native/mask_core.cc",
         "native/apqn_conflicts.cc",
+        "native/sysfs_io.cc",
         "native/addon.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

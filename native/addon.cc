@@ -8,6 +8,7 @@
 
 #include "apqn_conflicts.h"
 #include "mask_core.h"
+#include "sysfs_io.h"
 
 namespace {
 
@@ -161,6 +162,100 @@ Napi::Value FindSharedApqns(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// ---- sysfs I/O: synchronous (a sysfs read costs well under a microsecond; a thread hop costs 30),
+// and failures come back as [errno, syscall] so that TypeScript builds the SysfsError.
+
+std::string GetPath(const Napi::CallbackInfo& info, size_t index) {
+  if (!info[index].IsString()) throw Napi::TypeError::New(info.Env(), "path must be a string");
+  return info[index].As<Napi::String>().Utf8Value();
+}
+
+Napi::Value Failure(Napi::Env env, long negative_errno, const char* syscall) {
+  Napi::Array a = Napi::Array::New(env, 2);
+  a.Set(0u, Napi::Number::New(env, static_cast<double>(-negative_errno)));
+  a.Set(1u, Napi::String::New(env, syscall));
+  return a;
+}
+
+Napi::Value Latin1(Napi::Env env, const std::string& s) {
+  napi_value v;
+  NAPI_THROW_IF_FAILED(env, napi_create_string_latin1(env, s.data(), s.size(), &v), Napi::Value());
+  return Napi::Value(env, v);
+}
+
+// sysfsRead(path) -> latin1 string | [errno, syscall]
+Napi::Value SysfsRead(const Napi::CallbackInfo& info) {
+  std::string path = GetPath(info, 0);
+  std::string out;
+  const char* syscall = nullptr;
+  int r = zmdev::sysfs::read_attribute(path.c_str(), &out, &syscall);
+  if (r < 0) return Failure(info.Env(), r, syscall);
+  return Latin1(info.Env(), out);
+}
+
+// sysfsReadMany(paths NUL-terminated back to back, status as Uint8Array view of Int32 [2n])
+// -> every content joined in one latin1 string; status[2i] = length or -errno,
+// status[2i+1] = 0, 1 (open) or 2 (read).
+Napi::Value SysfsReadMany(const Napi::CallbackInfo& info) {
+  Bytes paths = GetBytes(info, 0, "paths");
+  Bytes status = GetBytes(info, 1, "status");
+  if (status.length % 8) throw Napi::RangeError::New(info.Env(), "status must hold two Int32 per path");
+  size_t n = status.length / 8;
+  size_t terminators = 0;
+  for (size_t i = 0; i < paths.length; ++i) terminators += paths.data[i] == 0;
+  if (terminators != n || (paths.length > 0 && paths.data[paths.length - 1] != 0))
+    throw Napi::RangeError::New(info.Env(), "paths must hold one NUL-terminated path per status pair");
+  std::string contents;
+  contents.reserve(n * 64);
+  zmdev::sysfs::read_attributes(reinterpret_cast<const char*>(paths.data), n, &contents,
+                                reinterpret_cast<int32_t*>(status.data));
+  return Latin1(info.Env(), contents);
+}
+
+// sysfsWrite(path, bytes) -> count write(2) returned | [errno, syscall]
+Napi::Value SysfsWrite(const Napi::CallbackInfo& info) {
+  std::string path = GetPath(info, 0);
+  Bytes data = GetBytes(info, 1, "data");
+  const char* syscall = nullptr;
+  long r = zmdev::sysfs::write_attribute(path.c_str(), data.data, data.length, &syscall);
+  if (r < 0) return Failure(info.Env(), r, syscall);
+  return Napi::Number::New(info.Env(), static_cast<double>(r));
+}
+
+// sysfsList(path) -> sorted names | [errno, syscall]
+Napi::Value SysfsList(const Napi::CallbackInfo& info) {
+  std::string path = GetPath(info, 0);
+  std::vector<std::string> names;
+  const char* syscall = nullptr;
+  int r = zmdev::sysfs::list_directory(path.c_str(), &names, &syscall);
+  if (r < 0) return Failure(info.Env(), r, syscall);
+  Napi::Array a = Napi::Array::New(info.Env(), names.size());
+  for (size_t i = 0; i < names.size(); ++i) a.Set(static_cast<uint32_t>(i), Napi::String::New(info.Env(), names[i]));
+  return a;
+}
+
+// sysfsReadlink(path) -> target | [errno, syscall]
+Napi::Value SysfsReadlink(const Napi::CallbackInfo& info) {
+  std::string path = GetPath(info, 0);
+  std::string target;
+  const char* syscall = nullptr;
+  int r = zmdev::sysfs::read_link(path.c_str(), &target, &syscall);
+  if (r < 0) return Failure(info.Env(), r, syscall);
+  return Napi::String::New(info.Env(), target);
+}
+
+// sysfsStat(path, follow) -> kind * 0x10000 + permission bits (kind 0 file, 1 dir, 2 link) | [errno, syscall]
+Napi::Value SysfsStat(const Napi::CallbackInfo& info) {
+  std::string path = GetPath(info, 0);
+  bool follow = info[1].ToBoolean().Value();
+  int kind = 0;
+  unsigned mode = 0;
+  const char* syscall = nullptr;
+  int r = zmdev::sysfs::stat_path(path.c_str(), follow, &kind, &mode, &syscall);
+  if (r < 0) return Failure(info.Env(), r, syscall);
+  return Napi::Number::New(info.Env(), kind * 0x10000 + mode);
+}
+
 Napi::Value Noop(const Napi::CallbackInfo& info) { return info.Env().Undefined(); }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -173,6 +268,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("reduceMasks", Napi::Function::New(env, ReduceMasks));
   exports.Set("popcountMasks", Napi::Function::New(env, PopcountMasks));
   exports.Set("findSharedApqns", Napi::Function::New(env, FindSharedApqns));
+  exports.Set("sysfsRead", Napi::Function::New(env, SysfsRead));
+  exports.Set("sysfsReadMany", Napi::Function::New(env, SysfsReadMany));
+  exports.Set("sysfsWrite", Napi::Function::New(env, SysfsWrite));
+  exports.Set("sysfsList", Napi::Function::New(env, SysfsList));
+  exports.Set("sysfsReadlink", Napi::Function::New(env, SysfsReadlink));
+  exports.Set("sysfsStat", Napi::Function::New(env, SysfsStat));
   exports.Set("noop", Napi::Function::New(env, Noop));
   return exports;
 }

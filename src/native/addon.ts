@@ -17,6 +17,21 @@ export interface NativeAddon {
   reduceMasks(table: Uint8Array, out: Uint8Array, op: 0 | 1): void;
   popcountMasks(table: Uint8Array, counts: Uint8Array): number;
   findSharedApqns(matrices: Uint8Array): Uint32Array;
+  /** Whole content of a file as latin1, or [errno, syscall] (errno positive, as in every sysfs* failure). */
+  sysfsRead(path: string): string | [errno: number, syscall: string];
+  /**
+   * Reads many files in one call. `paths`: NUL-terminated UTF-8 paths back to back; `status`: a
+   * Uint8Array view of an Int32Array(2n) that receives, per path, the content length or -errno and
+   * the failing syscall (0 none, 1 open, 2 read). Returns every content joined, as latin1.
+   */
+  sysfsReadMany(paths: Uint8Array, status: Uint8Array): string;
+  /** One write(2) of exactly these bytes: the count it returned, or [errno, syscall]. */
+  sysfsWrite(path: string, data: Uint8Array): number | [errno: number, syscall: string];
+  /** Sorted entries without . and .., or [errno, syscall]. */
+  sysfsList(path: string): string[] | [errno: number, syscall: string];
+  sysfsReadlink(path: string): string | [errno: number, syscall: string];
+  /** kind * 0x10000 + permission bits (kind 0 file, 1 directory, 2 link), or [errno, syscall]. */
+  sysfsStat(path: string, follow: boolean): number | [errno: number, syscall: string];
   noop(): void;
 }
 
