@@ -1,0 +1,274 @@
+// The vfio_ap driver: mdev create/remove, the assign/unassign attributes, ap_config, exclusivity,
+// the in-use answer to the AP bus, queues joining and leaving the driver, guests (§3-§6).
+import type { GrammarError } from '../errors.js';
+import {
+  ApMask, apqnsOf, formatApConfig, formatApqn, formatControlDomains, formatMatrix, parseApConfig, parseKernelId,
+} from '../mask/index.js';
+import { refilter, resetQueues } from './filter.js';
+import { fromMatrix, toMatrix, type Matrix, type SimHost } from './host.js';
+import { refuse } from './refusal.js';
+import { EMPTY_MATRIX, type MdevState, type QueueState } from './state.js';
+
+export type AssignTarget = 'adapter' | 'domain' | 'control_domain';
+
+const PREFIX = 'vfio_ap_mdev';
+
+function mdevsNewestFirst(host: SimHost): MdevState[] {
+  return [...host.state.mdevs].reverse();
+}
+
+/**
+ * The in-use question of an apmask/aqmask write: may these APQNs go back to the host? The first
+ * mdev (newest first) holding any of them makes the bus refuse the write with EBUSY.
+ */
+export function checkNotInUse(host: SimHost, apids: ApMask, apqis: ApMask): void {
+  for (const m of mdevsNewestFirst(host)) {
+    const x = toMatrix(m);
+    const conflicts = apqnsOf(apids.and(x.apm), apqis.and(x.aqm));
+    if (conflicts.length === 0) continue;
+    for (const q of conflicts) {
+      const n = formatApqn(q);
+      host.log(host.caps.inUseLog === 'cannot-reserve'
+        ? `${PREFIX} ${m.uuid}: Can not reserve queue ${n} for host driver: in use by mdev`
+        : `${PREFIX} ${m.uuid}: Userspace may not re-assign queue ${n} already assigned to ${m.uuid}`);
+    }
+    refuse('EBUSY', `APQN ${formatApqn(conflicts[0]!)} is assigned to mdev ${m.uuid}; unassign it there before giving it back to the host`);
+  }
+}
+
+/** EADDRINUSE when the matrix shares an APQN with another mdev (control domains are never checked). */
+function checkNoSharing(host: SimHost, self: MdevState, m: Matrix): void {
+  for (const o of mdevsNewestFirst(host)) {
+    if (o === self) continue;
+    const x = toMatrix(o);
+    const shared = apqnsOf(m.apm.and(x.apm), m.aqm.and(x.aqm));
+    if (shared.length === 0) continue;
+    for (const q of shared) {
+      const n = formatApqn(q);
+      if (host.caps.sharingLog === 'may-not-assign') {
+        host.log(`${PREFIX} ${self.uuid}: Userspace may not assign queue ${n} to mdev: already assigned to ${o.uuid}`);
+      } else if (host.caps.sharingLog === 'may-not-reassign') {
+        host.log(`${PREFIX} ${o.uuid}: Userspace may not re-assign queue ${n} already assigned to ${o.uuid}`);
+      }
+    }
+    refuse('EADDRINUSE', `APQN ${formatApqn(shared[0]!)} already belongs to mdev ${o.uuid}; one APQN can be in one mdev only`);
+  }
+}
+
+/** EADDRNOTAVAIL when an APQN of the matrix is still reserved for the host by apmask/aqmask. */
+function checkNotReserved(host: SimHost, m: Matrix): void {
+  const ap = m.apm.and(host.apmask);
+  const aq = m.aqm.and(host.aqmask);
+  if (ap.isEmpty() || aq.isEmpty()) return;
+  const first = formatApqn({ adapter: ap.ids()[0]!, domain: aq.ids()[0]! });
+  refuse('EADDRNOTAVAIL', `APQN ${first} is still reserved for the host by apmask/aqmask; free its adapter or domain first (e.g. apmask=-0x${first.slice(0, 2)})`);
+}
+
+/** Classic (≤5.19) rule: the queues of an assignment must be bound to vfio_ap. */
+function checkBound(host: SimHost, target: 'adapter' | 'domain', id: number, m: Matrix): void {
+  const other = target === 'adapter' ? m.aqm : m.apm;
+  const bound = (q: QueueState | undefined) => q?.driver === 'vfio_ap';
+  const ok = other.isEmpty()
+    ? host.state.queues.some((q) => (target === 'adapter' ? q.adapter : q.domain) === id && bound(q))
+    : other.ids().every((o) => bound(target === 'adapter' ? host.queue(id, o) : host.queue(o, id)));
+  if (!ok) refuse('EADDRNOTAVAIL', `the queues of ${target} ${id} are not bound to vfio_ap; free them with apmask/aqmask first`);
+}
+
+function parseId(bytes: Uint8Array, code?: string): number {
+  try {
+    const v = parseKernelId(bytes);
+    return v > 255n ? 256 : Number(v);
+  } catch (e) {
+    const g = e as GrammarError;
+    refuse(code ?? g.code, `${g.message}`);
+  }
+}
+
+function maxFor(host: SimHost, target: AssignTarget): number {
+  return target === 'adapter' ? host.maxAdapterId : host.maxDomainId;
+}
+
+function busyCheck(host: SimHost, mdev: MdevState): void {
+  if (host.caps.busyWhileAttached && mdev.guest !== null) {
+    refuse('EBUSY', `mdev ${mdev.uuid} is in use by guest ${mdev.guest}; this kernel changes an mdev only while no guest holds it`);
+  }
+}
+
+function withBit(m: Matrix, target: AssignTarget, id: number, on: boolean): Matrix {
+  const k = target === 'adapter' ? 'apm' : target === 'domain' ? 'aqm' : 'adm';
+  return { ...m, [k]: on ? m[k].with(id) : m[k].without(id) };
+}
+
+function has(m: Matrix, target: AssignTarget, id: number): boolean {
+  return (target === 'adapter' ? m.apm : target === 'domain' ? m.aqm : m.adm).has(id);
+}
+
+/** assign_adapter / assign_domain / assign_control_domain (§4.1, §4.3, §10 for the classic rules). */
+export function assign(host: SimHost, mdev: MdevState, target: AssignTarget, bytes: Uint8Array): void {
+  busyCheck(host, mdev);
+  const id = parseId(bytes);
+  const max = maxFor(host, target);
+  if (id > max) refuse('ENODEV', `${target.replace('_', ' ')} ${id} is above the highest ID ${max} of this host`);
+  const m = toMatrix(mdev);
+  if (target === 'control_domain') {
+    if (m.adm.has(id)) return;
+    const next = withBit(m, target, id, true);
+    setMatrix(mdev, next);
+    if (host.caps.dynamic) mdev.shadow = { ...mdev.shadow, adm: next.adm.and(host.config.adm).toString() };
+    return;
+  }
+  if (host.caps.assignNeedsBinding) {
+    checkBound(host, target, id, m);
+    if (has(m, target, id)) return;
+    const next = withBit(m, target, id, true);
+    checkNoSharing(host, mdev, next);
+    setMatrix(mdev, next);
+    return;
+  }
+  if (has(m, target, id)) return;
+  const next = withBit(m, target, id, true);
+  checkNotReserved(host, next);
+  checkNoSharing(host, mdev, next);
+  setMatrix(mdev, next);
+  refilter(host, mdev);
+}
+
+/** unassign_adapter / unassign_domain / unassign_control_domain (§4.2, §4.3). */
+export function unassign(host: SimHost, mdev: MdevState, target: AssignTarget, bytes: Uint8Array): void {
+  busyCheck(host, mdev);
+  const id = parseId(bytes);
+  const max = maxFor(host, target);
+  if (id > max) refuse('ENODEV', `${target.replace('_', ' ')} ${id} is above the highest ID ${max} of this host`);
+  const m = toMatrix(mdev);
+  if (!has(m, target, id)) return;
+  setMatrix(mdev, withBit(m, target, id, false));
+  if (!host.caps.dynamic) return;
+  const s = toMatrix(mdev.shadow);
+  if (!has(s, target, id)) return;
+  if (target === 'adapter') resetQueues(host, ApMask.of([id]), s.aqm);
+  if (target === 'domain') resetQueues(host, s.apm, ApMask.of([id]));
+  mdev.shadow = fromMatrix(withBit(s, target, id, false));
+}
+
+function setMatrix(mdev: MdevState, m: Matrix): void {
+  mdev.apm = m.apm.toString();
+  mdev.aqm = m.aqm.toString();
+  mdev.adm = m.adm.toString();
+}
+
+/** ap_config write (§4.6): parse, validate the whole new matrix, then apply it atomically. */
+export function writeApConfig(host: SimHost, mdev: MdevState, bytes: Uint8Array): void {
+  let next: Matrix;
+  try {
+    next = parseApConfig(bytes);
+  } catch (e) {
+    refuse('EINVAL', (e as GrammarError).message);
+  }
+  checkNotReserved(host, next);
+  checkNoSharing(host, mdev, next);
+  const over = [...next.apm.above(host.maxAdapterId), ...next.aqm.above(host.maxDomainId), ...next.adm.above(host.maxDomainId)];
+  if (over.length) refuse('ENODEV', `ID ${over[0]} is above the highest ID of this host (adapters ${host.maxAdapterId}, domains ${host.maxDomainId})`);
+  const old = toMatrix(mdev);
+  const s = toMatrix(mdev.shadow);
+  const goneA = old.apm.andNot(next.apm).and(s.apm);
+  const goneD = old.aqm.andNot(next.aqm).and(s.aqm);
+  resetQueues(host, goneA, s.aqm);
+  resetQueues(host, s.apm.andNot(goneA), goneD);
+  mdev.shadow = fromMatrix({ apm: s.apm.andNot(goneA), aqm: s.aqm.andNot(goneD), adm: s.adm });
+  setMatrix(mdev, next);
+  refilter(host, mdev, true);
+}
+
+export function readApConfig(mdev: MdevState): string {
+  return formatApConfig(toMatrix(mdev));
+}
+
+export function readMatrix(host: SimHost, m: { apm: string; aqm: string }): string {
+  const x = toMatrix({ ...m, adm: EMPTY_MATRIX.adm });
+  return formatMatrix(x.apm, x.aqm, { apmMax: host.maxAdapterId, aqmMax: host.maxDomainId });
+}
+
+export function readControlDomains(mdev: MdevState): string {
+  return formatControlDomains(toMatrix(mdev).adm);
+}
+
+const UUID_TEXT = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+/** mdev_supported_types/vfio_ap-passthrough/create (§3). Returns the new mdev. */
+export function createMdev(host: SimHost, bytes: Uint8Array): MdevState {
+  if (bytes.length !== 36 && bytes.length !== 37) {
+    refuse('EINVAL', `a UUID is 36 characters (37 with a newline); ${bytes.length} bytes were written`);
+  }
+  const text = Buffer.from(bytes.subarray(0, 36)).toString('latin1');
+  if (!UUID_TEXT.test(text)) refuse('EINVAL', `${JSON.stringify(text)} is not a UUID (8-4-4-4-12 hex digits)`);
+  const uuid = text.toLowerCase();
+  if (host.mdev(uuid)) refuse('EEXIST', `mdev ${uuid} already exists`);
+  if (host.state.availableInstances === 0) refuse(host.caps.exhaustedErrno, 'no mdev instances are left; remove an mdev first');
+  const mdev: MdevState = { uuid, ...EMPTY_MATRIX, shadow: { ...EMPTY_MATRIX }, guest: null };
+  host.state.mdevs.push(mdev);
+  host.state.availableInstances--;
+  return mdev;
+}
+
+/** The mdev's remove attribute (§5). */
+export function removeAttr(host: SimHost, mdev: MdevState, bytes: Uint8Array): void {
+  const v = parseId(bytes, 'EINVAL');
+  if (v === 0) return;
+  if (mdev.guest !== null) {
+    if (host.caps.removeWhileAttached === 'EBUSY') refuse('EBUSY', `mdev ${mdev.uuid} is in use by guest ${mdev.guest}; shut the guest down or detach the device first`);
+    // The device request goes to user space; the simulated guest lets go at once.
+    if (host.caps.requestLog) host.log(`${PREFIX} ${mdev.uuid}: Relaying device request to user (#0)`);
+    releaseGuest(host, mdev);
+  }
+  const m = toMatrix(mdev);
+  resetQueues(host, m.apm, m.aqm);
+  host.state.mdevs = host.state.mdevs.filter((x) => x !== mdev);
+  host.state.availableInstances++;
+}
+
+/** A guest opens the mdev (one mdev per guest: EPERM; an mdev held by another guest: EBUSY). */
+export function attachGuest(host: SimHost, mdev: MdevState, guest: string): void {
+  if (mdev.guest !== null) refuse('EBUSY', `mdev ${mdev.uuid} is already in use by guest ${mdev.guest}`);
+  const other = host.state.mdevs.find((m) => m.guest === guest);
+  if (other) refuse('EPERM', `guest ${guest} already has mdev ${other.uuid}; a guest can have one vfio-ap mdev only`);
+  mdev.guest = guest;
+  // The classic driver gives the guest M as it is, once, at open.
+  if (!host.caps.dynamic) mdev.shadow = { ...mdev.shadow, apm: mdev.apm, aqm: mdev.aqm, adm: mdev.adm };
+}
+
+/** The guest closes the mdev: its AP configuration is cleared and every linked queue reset. */
+export function releaseGuest(host: SimHost, mdev: MdevState): void {
+  mdev.guest = null;
+  const m = toMatrix(mdev);
+  resetQueues(host, m.apm, m.aqm);
+  if (!host.caps.dynamic) mdev.shadow = { ...EMPTY_MATRIX };
+}
+
+/** A queue has just bound to vfio_ap: it joins the mdev that lists it, which is filtered again. */
+export function queueProbed(host: SimHost, q: QueueState): void {
+  const m = host.holder(q.adapter, q.domain);
+  if (m) refilter(host, m);
+}
+
+/**
+ * A queue is leaving vfio_ap (mask change, unbind, device gone). In S: its whole adapter leaves S
+ * and that adapter's S queues are reset. Otherwise the queue alone is reset if still configured.
+ */
+export function queueLeaving(host: SimHost, q: QueueState): void {
+  const m = host.caps.dynamic ? host.holder(q.adapter, q.domain) : undefined;
+  const s = m ? toMatrix(m.shadow) : undefined;
+  if (m && s && s.apm.has(q.adapter) && s.aqm.has(q.domain)) {
+    resetQueues(host, ApMask.of([q.adapter]), s.aqm);
+    m.shadow = { ...m.shadow, apm: s.apm.without(q.adapter).toString() };
+    return;
+  }
+  if (host.inConfig(q.adapter, q.domain)) resetQueues(host, ApMask.of([q.adapter]), ApMask.of([q.domain]));
+}
+
+/** The status attribute of a vfio_ap queue. */
+export function queueStatus(host: SimHost, q: QueueState): string {
+  const m = host.holder(q.adapter, q.domain);
+  if (!m) return 'unassigned\n';
+  const s = toMatrix(m.shadow);
+  return m.guest !== null && s.apm.has(q.adapter) && s.aqm.has(q.domain) ? 'in use\n' : 'assigned\n';
+}
