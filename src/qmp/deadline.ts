@@ -1,0 +1,47 @@
+// One place that turns {timeoutMs, signal} into a single "give up" callback, so every wait (connect,
+// execute, event get) cancels and cleans up the same way.
+import { AbortError, TimeoutError } from './errors.js';
+
+export interface WaitOptions {
+  /** Give up after this many milliseconds (no limit when absent). */
+  timeoutMs?: number;
+  /** Give up when this signal aborts. */
+  signal?: AbortSignal;
+}
+
+export interface Deadline {
+  /** Stop the timer and detach from the signal; call once the wait is over. */
+  clear(): void;
+}
+
+/**
+ * Arm the timeout and the signal. `onGiveUp` gets a TimeoutError or AbortError and is called at most once.
+ * `describe` names the wait in error messages; `timeoutError` lets a caller build a richer TimeoutError.
+ */
+export function armDeadline(
+  opts: WaitOptions | undefined,
+  what: string,
+  onGiveUp: (err: TimeoutError | AbortError) => void,
+  timeoutError: (ms: number) => TimeoutError = (ms) =>
+    new TimeoutError(what, ms, 'the QMP session is still usable; raise timeoutMs if QEMU is just slow'),
+): Deadline {
+  let timer: NodeJS.Timeout | undefined;
+  const signal = opts?.signal;
+  const onAbort = (): void => { clear(); onGiveUp(new AbortError(what, signal?.reason)); };
+  const clear = (): void => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    signal?.removeEventListener('abort', onAbort);
+  };
+  const ms = opts?.timeoutMs;
+  if (ms !== undefined) {
+    timer = setTimeout(() => { clear(); onGiveUp(timeoutError(ms)); }, ms);
+  }
+  signal?.addEventListener('abort', onAbort, { once: true });
+  return { clear };
+}
+
+/** Throw at once if the signal has already fired, before anything is sent. */
+export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) throw new AbortError(what, signal.reason);
+}

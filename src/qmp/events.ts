@@ -1,0 +1,241 @@
+// Event fan-out. Every listener owns a FIFO queue, so each event reaches each interested listener exactly
+// once and listeners never take events from one another. The hub also keeps a short history, so a wait
+// that times out can say which events did arrive.
+import { ExecInterruptedError, QmpError, StateError, TimeoutError, clip } from './errors.js';
+import { armDeadline, throwIfAborted, type WaitOptions } from './deadline.js';
+import type { JsonObject, QmpEvent } from './message.js';
+
+/** A test on an event's `data` (the whole event comes second, e.g. for its name). */
+export type EventPredicate = (data: JsonObject, event: QmpEvent) => boolean;
+
+export interface ListenerOptions {
+  /** Event name or names to accept; all events when absent (a catch-all). */
+  names?: string | Iterable<string>;
+  /** Accept only events whose data passes; a predicate that throws counts as "no" and is logged. */
+  where?: EventPredicate;
+}
+
+type Waiter = {
+  resolve: (event: QmpEvent | undefined) => void;
+  reject: (err: Error) => void;
+  /** Iterators end quietly where get() rejects. */
+  iterating: boolean;
+};
+
+/** Hooks from the hub into the listener's owner; kept private to this module. */
+interface HubLink {
+  live(): boolean;
+  remove(listener: EventListener): void;
+  predicateFailed(listener: EventListener, err: unknown): void;
+  recentSince(seq: number): QmpEvent[];
+  seq(): number;
+}
+
+export class EventListener implements AsyncIterable<QmpEvent>, Disposable {
+  /** The names accepted, or undefined for every event. */
+  readonly names: ReadonlySet<string> | undefined;
+  readonly #where: EventPredicate | undefined;
+  readonly #hub: HubLink;
+  #queue: QmpEvent[] = [];
+  #head = 0;
+  #waiters: Waiter[] = [];
+  #removed = false;
+
+  /** @internal Listeners are made by QmpClient.listen(). */
+  constructor(hub: HubLink, opts: ListenerOptions = {}) {
+    const names = opts.names;
+    this.names = names === undefined ? undefined : new Set(typeof names === 'string' ? [names] : names);
+    this.#where = opts.where;
+    this.#hub = hub;
+  }
+
+  /** Events queued and not yet taken. */
+  get size(): number { return this.#queue.length - this.#head; }
+
+  /** True once remove() (or dispose) ran. */
+  get removed(): boolean { return this.#removed; }
+
+  /** @internal Offer an event; queued (or handed to a waiter) when it passes the filters. */
+  offer(event: QmpEvent): void {
+    if (this.names !== undefined && !this.names.has(event.event)) return;
+    if (this.#where !== undefined) {
+      try {
+        if (!this.#where(event.data, event)) return;
+      } catch (err) {
+        this.#hub.predicateFailed(this, err);
+        return;
+      }
+    }
+    const waiter = this.#waiters.shift();
+    if (waiter) waiter.resolve(event);
+    else this.#queue.push(event);
+  }
+
+  /** Take the next event without waiting. */
+  take(): QmpEvent | undefined {
+    if (this.#head === this.#queue.length) return undefined;
+    const event = this.#queue[this.#head++] as QmpEvent;
+    // Compact now and then so a long-lived queue does not keep every event it ever held.
+    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+    return event;
+  }
+
+  /** Wait for the next accepted event. Rejects with TimeoutError, AbortError, or ExecInterruptedError. */
+  get(opts?: WaitOptions): Promise<QmpEvent> {
+    return this.#next(opts, false, undefined) as Promise<QmpEvent>;
+  }
+
+  /** @internal get() whose timeout error lists the events that arrived meanwhile. */
+  getReporting(opts: WaitOptions | undefined, what: string): Promise<QmpEvent> {
+    return this.#next(opts, false, what) as Promise<QmpEvent>;
+  }
+
+  /** Drop and return the queued events. */
+  clear(): QmpEvent[] {
+    const out = this.#queue.slice(this.#head);
+    this.#queue = [];
+    this.#head = 0;
+    return out;
+  }
+
+  /** Stop receiving; queued events are dropped, get() calls waiting now reject with StateError. */
+  remove(): void {
+    if (this.#removed) return;
+    this.#removed = true;
+    this.#hub.remove(this);
+    this.clear();
+    this.#endWaiters(() => new StateError(`waiting for ${this.#label()}`, 'idle', undefined,
+      'the listener was removed while a get() was waiting'));
+  }
+
+  [Symbol.dispose](): void { this.remove(); }
+
+  /** Iterate events as they come; ends when the listener is removed or the session ends. */
+  [Symbol.asyncIterator](): AsyncIterator<QmpEvent> {
+    return {
+      next: async () => {
+        const event = await this.#next(undefined, true, undefined);
+        return event === undefined ? { done: true, value: undefined } : { done: false, value: event };
+      },
+      return: async () => ({ done: true, value: undefined }),
+    };
+  }
+
+  /** @internal The session ended: queued events stay readable, waiters are released. */
+  sessionEnded(reason: string, cause: unknown): void {
+    this.#endWaiters(() => new ExecInterruptedError(`waiting for ${this.#label()}`, undefined, reason, cause));
+  }
+
+  #next(opts: WaitOptions | undefined, iterating: boolean, reportAs: string | undefined): Promise<QmpEvent | undefined> {
+    const what = reportAs ?? `waiting for ${this.#label()}`;
+    try {
+      throwIfAborted(opts?.signal, what);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const ready = this.take();
+    if (ready !== undefined) return Promise.resolve(ready);
+    if (this.#removed || !this.#hub.live()) {
+      if (iterating) return Promise.resolve(undefined);
+      return Promise.reject(this.#removed
+        ? new StateError(what, 'idle', undefined, 'the listener was removed; make a new one with listen()')
+        : new StateError(what, 'idle', 'running', 'connect() first; events only come during a session'));
+    }
+    const startSeq = this.#hub.seq();
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve: (event) => { deadline.clear(); resolve(event); },
+        reject: (err) => { deadline.clear(); reject(err); },
+        iterating,
+      };
+      const deadline = armDeadline(opts, what, (err) => {
+        this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+        reject(err);
+      }, reportAs === undefined ? undefined : (ms) => {
+        const seen = this.#hub.recentSince(startSeq);
+        return new TimeoutError(what, ms, seen.length === 0
+          ? 'no events at all arrived meanwhile'
+          : `events seen meanwhile: ${seen.map(summarize).join(', ')}`, seen);
+      });
+      this.#waiters.push(waiter);
+    });
+  }
+
+  #endWaiters(makeError: () => Error): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) {
+      if (w.iterating) w.resolve(undefined);
+      else w.reject(makeError());
+    }
+  }
+
+  #label(): string {
+    return this.names === undefined ? 'any event' : `event ${[...this.names].join('|')}`;
+  }
+}
+
+/** Name and data of an event, short, for error messages. */
+export function summarize(event: QmpEvent): string {
+  return `${event.event} ${clip(JSON.stringify(event.data), 100)}`;
+}
+
+/** The listeners of one client and the recent-event history. */
+export class EventHub implements HubLink {
+  readonly #listeners = new Set<EventListener>();
+  readonly #history: QmpEvent[];
+  readonly #historySize: number;
+  readonly #onPredicateError: (err: QmpError) => void;
+  #seq = 0;
+  #live = false;
+
+  constructor(historySize: number, onPredicateError: (err: QmpError) => void) {
+    this.#historySize = historySize;
+    this.#history = [];
+    this.#onPredicateError = onPredicateError;
+  }
+
+  listen(opts?: ListenerOptions): EventListener {
+    const listener = new EventListener(this, opts);
+    this.#listeners.add(listener);
+    return listener;
+  }
+
+  get listenerCount(): number { return this.#listeners.size; }
+
+  dispatch(event: QmpEvent): void {
+    this.#seq++;
+    this.#history.push(event);
+    if (this.#history.length > this.#historySize) this.#history.shift();
+    for (const l of this.#listeners) l.offer(event);
+  }
+
+  /** The last events seen, oldest first. */
+  history(): QmpEvent[] { return this.#history.slice(); }
+
+  setLive(live: boolean, reason = '', cause?: unknown): void {
+    this.#live = live;
+    if (!live) for (const l of this.#listeners) l.sessionEnded(reason, cause);
+  }
+
+  live(): boolean { return this.#live; }
+  seq(): number { return this.#seq; }
+  remove(listener: EventListener): void { this.#listeners.delete(listener); }
+
+  recentSince(seq: number): QmpEvent[] {
+    const count = Math.min(this.#seq - seq, this.#history.length);
+    return this.#history.slice(this.#history.length - count);
+  }
+
+  predicateFailed(listener: EventListener, err: unknown): void {
+    this.#onPredicateError(new QmpError({
+      code: 'EINVAL',
+      message: `an event filter of the listener for ${listener.names === undefined ? 'all events' : [...listener.names].join('|')} ` +
+        'threw; the event was treated as not matching, fix the predicate',
+      cause: err,
+    }));
+  }
+}

@@ -1,0 +1,14 @@
+// zmdev's QMP client: talks to a QEMU monitor socket; knows nothing of AP.
+export {
+  QmpClient, ID_PREFIX, type QmpClientOptions, type ConnectOptions, type ExecuteOptions, type QmpLogger,
+} from './client.js';
+export { EventListener, type EventPredicate, type ListenerOptions } from './events.js';
+export type { Greeting, QemuVersion, QmpEvent, JsonObject, Runstate } from './message.js';
+export type { QmpAddress } from './transport.js';
+export type { WaitOptions } from './deadline.js';
+export { DEFAULT_MAX_MESSAGE_BYTES } from './framing.js';
+export {
+  QmpError, ConnectError, GreetingError, NegotiationError, ExecuteError, ExecInterruptedError, ProtocolError,
+  DeserializationError, UnexpectedTypeError, MessageTooLargeError, BadReplyError, ServerParseError, StateError,
+  TimeoutError, AbortError,
+} from './errors.js';
