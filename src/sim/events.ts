@@ -40,7 +40,9 @@ function scanAdded(host: SimHost): void {
 function addQueues(host: SimHost, queues: QueueState[]): void {
   for (const q of queues) q.driver = null;
   host.setQueues([...host.state.queues, ...queues]);
+  host.scanPending = true;
   for (const q of queues) probe(host, q);
+  host.scanPending = false;
 }
 
 /** Queue devices go away; vfio_ap lets go of its own first. */

@@ -23,6 +23,8 @@ const key = (a: number, d: number) => (a << 8) | d;
 
 export class SimHost {
   private index: Map<number, QueueState> | null = null;
+  /** A scan is adding host resources: filtering waits for its end (§4.5). */
+  scanPending = false;
 
   constructor(readonly state: SimState) {}
 

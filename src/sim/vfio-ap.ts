@@ -246,6 +246,7 @@ export function releaseGuest(host: SimHost, mdev: MdevState): void {
 
 /** A queue has just bound to vfio_ap: it joins the mdev that lists it, which is filtered again. */
 export function queueProbed(host: SimHost, q: QueueState): void {
+  if (host.scanPending) return;
   const m = host.holder(q.adapter, q.domain);
   if (m) refilter(host, m);
 }
