@@ -47,10 +47,11 @@ export class ApMask {
     return ApMask.fromWords(w);
   }
 
-  /** IDs from..to inclusive. */
+  /** IDs from..to inclusive. A reversed range is an error (as in every zmdev grammar), not an empty mask. */
   static range(from: number, to: number): ApMask {
     checkId(from);
     checkId(to);
+    if (from > to) throw new RangeError(`AP ID range ${from}-${to} is reversed: write the lower ID first`);
     const ids: number[] = [];
     for (let id = from; id <= to; id++) ids.push(id);
     return ApMask.of(ids);
@@ -96,7 +97,9 @@ export class ApMask {
   }
 
   has(id: number): boolean {
-    if (!(id >= 0 && id < MASK_BITS)) return false;
+    // Not an AP ID (out of range, fractional, NaN) = not in the mask; bit arithmetic would
+    // otherwise read 1.5 as ID 1.
+    if (!Number.isInteger(id) || id < 0 || id >= MASK_BITS) return false;
     return ((this.word(id >>> 5) >>> (31 - (id & 31))) & 1) === 1;
   }
 
