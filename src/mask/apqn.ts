@@ -78,7 +78,9 @@ export function parseMatrix(text: string): ParsedMatrix {
   const domains: number[] = [];
   const apqns: Apqn[] = [];
   let offset = 0;
-  for (const line of text.split('\n').slice(0, text.endsWith('\n') ? -1 : undefined)) {
+  // An empty matrix reads as 0 bytes (§4.4): no lines at all, not one empty line.
+  const lines = text === '' ? [] : text.split('\n').slice(0, text.endsWith('\n') ? -1 : undefined);
+  for (const line of lines) {
     const m = MATRIX_LINE.exec(line);
     const nums = m ? [m[1] ?? m[3], m[2] ?? m[4]].map((x) => (x === undefined ? undefined : parseInt(x, 16))) : [];
     if (!m || (nums[1] ?? 0) > 255) {
