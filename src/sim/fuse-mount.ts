@@ -217,7 +217,8 @@ export interface SignalOptions {
   signals?: readonly NodeJS.Signals[];
   /**
    * Called once the mount is gone (or failed to go, with the error). Without it the signal is
-   * raised again once no other listener remains, so the process ends the way the signal meant.
+   * raised again with our listener removed: the process then ends the way the signal meant, unless
+   * another listener keeps it alive (other listeners see the signal a second time).
    */
   onUnmounted?: (signal: NodeJS.Signals, err?: unknown) => void;
 }
@@ -235,7 +236,7 @@ export function unmountOnSignals(mount: SysfsMount, opts: SignalOptions = {}): (
     dispose();
     const done = (err?: unknown): void => {
       if (opts.onUnmounted) opts.onUnmounted(signal, err);
-      else if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+      else process.kill(process.pid, signal);
     };
     mount.unmount().then(() => done(), done);
   }
