@@ -6,9 +6,12 @@ import { fileURLToPath } from 'node:url';
 import { parseCommandArgs, type Command } from './command.js';
 import { demoCommand } from './commands/demo.js';
 import { maskEval } from './commands/mask-eval.js';
+import { simInit, simLog, simMount } from './commands/sim.js';
+import { sysfsCat, sysfsLs, sysfsWrite } from './commands/sysfs.js';
+import { hoistHostOptions } from './host.js';
 import { EXIT_OK, EXIT_USAGE, UsageError, type CliIO } from './context.js';
 
-const commands: Command[] = [maskEval, demoCommand(main)];
+const commands: Command[] = [maskEval, simInit, simLog, simMount, sysfsCat, sysfsWrite, sysfsLs, demoCommand(main)];
 
 export function version(): string {
   const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../package.json');
@@ -38,7 +41,8 @@ function findCommand(argv: string[]): { cmd: Command; rest: string[] } | undefin
   return cmd && { cmd, rest: argv.slice(cmd.path.length) };
 }
 
-export async function main(argv: string[], io: CliIO): Promise<number> {
+export async function main(rawArgv: string[], io: CliIO): Promise<number> {
+  const argv = hoistHostOptions(rawArgv);
   const [first] = argv;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
     const topic = first === 'help' ? findCommand(argv.slice(1)) : undefined;

@@ -13,7 +13,9 @@ export function reportRefusal(io: CliIO, err: unknown, json: boolean): number {
     printJson(io, { error: err.toJSON() });
     return EXIT_REFUSED;
   }
-  io.stderr(`zmdev: ${err.code}: ${err.message}\n`);
+  // Node-style messages already start with the code ("EBUSY: write …"); do not say it twice.
+  const text = err.message.startsWith(`${err.code}:`) ? err.message : `${err.code}: ${err.message}`;
+  io.stderr(`zmdev: ${text}\n`);
   if (err instanceof GrammarError && err.input.length <= 200) {
     // Escape newlines and the like so the caret still stands under the refused byte.
     const shown = JSON.stringify(err.input).slice(1, -1);

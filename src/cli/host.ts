@@ -1,0 +1,61 @@
+// Which host a command works on: a simulated one kept in a state file (--sim FILE), or a sysfs
+// tree (--sysfs DIR, default /sys). A simulated host is saved back atomically after the command.
+import { SimHost } from '../sim/host.js';
+import { loadState, saveState } from '../sim/state-file.js';
+import { SimSysfs } from '../sim/sysfs.js';
+import { RealSysfs } from '../sysfs/real.js';
+import type { SysfsIO } from '../sysfs/sysfs-io.js';
+import type { OptionSpec, ParsedArgs } from './command.js';
+import { UsageError } from './context.js';
+
+export const hostOptions: OptionSpec = {
+  sim: { type: 'string' },
+  sysfs: { type: 'string' },
+};
+
+export const hostHelp = `  --sim FILE        work on the simulated host kept in FILE (see zmdev sim init)
+  --sysfs DIR       work on the sysfs tree at DIR (default /sys)`;
+
+export interface OpenHost {
+  io: SysfsIO;
+  /** What the host is, for messages: "simulated host FILE" or "sysfs at DIR". */
+  label: string;
+  /** The simulated host, when --sim was given. */
+  sim?: SimHost;
+  /** Saves a simulated host back to its file (a no-op for a real tree). */
+  save(): void;
+}
+
+export function openHost({ values }: ParsedArgs, usage: string): OpenHost {
+  const { sim, sysfs } = values;
+  if (typeof sim === 'string' && typeof sysfs === 'string') {
+    throw new UsageError('--sim and --sysfs exclude each other: pick the simulated host or the sysfs tree', usage);
+  }
+  if (typeof sim === 'string') {
+    const file = sim;
+    const host = new SimHost(loadState(file));
+    return { io: new SimSysfs(host), label: `simulated host ${file}`, sim: host, save: () => saveState(file, host.state) };
+  }
+  const root = typeof sysfs === 'string' ? sysfs : '/sys';
+  return { io: new RealSysfs(root), label: `sysfs at ${root}`, save: () => undefined };
+}
+
+/** `zmdev --sim F cmd …` means `zmdev cmd … --sim F`: host options may stand before the command. */
+export function hoistHostOptions(argv: string[]): string[] {
+  const lead: string[] = [];
+  let i = 0;
+  while (i < argv.length) {
+    const a = argv[i]!;
+    if (a === '--sim' || a === '--sysfs') {
+      lead.push(a, ...(argv[i + 1] === undefined ? [] : [argv[i + 1]!]));
+      i += 2;
+    } else if (a.startsWith('--sim=') || a.startsWith('--sysfs=')) {
+      lead.push(a);
+      i += 1;
+    } else break;
+  }
+  if (!lead.length) return argv;
+  const rest = argv.slice(i);
+  const dd = rest.indexOf('--');
+  return dd < 0 ? [...rest, ...lead] : [...rest.slice(0, dd), ...lead, ...rest.slice(dd)];
+}
