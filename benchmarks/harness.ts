@@ -1,0 +1,78 @@
+// Timing harness: calibrate the iteration count to a target time, warm up, repeat, take the
+// median. Every case returns a value that goes into a sink, so nothing can be optimised away.
+
+declare const gc: (() => void) | undefined;
+
+/** Accumulates results so that the engine cannot drop the work that produced them. */
+export const sink = { n: 0, s: '' };
+
+export function consume(v: unknown): void {
+  if (typeof v === 'number') sink.n = (sink.n + v) | 0;
+  else if (typeof v === 'boolean') sink.n = (sink.n + (v ? 1 : 0)) | 0;
+  else if (typeof v === 'string') sink.s = v.length > 0 ? v : sink.s;
+  else if (typeof v === 'bigint') sink.n = (sink.n + Number(v & 0xffffn)) | 0;
+  else if (v !== undefined && v !== null) sink.n = (sink.n + 1) | 0;
+}
+
+export function collect(): void {
+  if (typeof gc === 'function') gc();
+}
+
+export interface Measurement {
+  /** Median time of one op in nanoseconds. */
+  nsPerOp: number;
+  /** Fastest and slowest repetition, per op, to show the spread. */
+  minNs: number;
+  maxNs: number;
+  reps: number;
+}
+
+export interface TimeOptions {
+  /** Work units (ops) one call of `fn` performs, e.g. the number of strings of a batch. */
+  opsPerCall?: number;
+  /** Target time of one repetition in milliseconds. */
+  targetMs?: number;
+  reps?: number;
+  warmupReps?: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/**
+ * Times `fn(i)` (i is the call number, for rotating over inputs). One repetition calls it `calls`
+ * times, calibrated so that a repetition lasts about targetMs; the result is the median over reps.
+ */
+export function time(fn: (i: number) => unknown, opts: TimeOptions = {}): Measurement {
+  const opsPerCall = opts.opsPerCall ?? 1;
+  const targetMs = opts.targetMs ?? 25;
+  const reps = opts.reps ?? 7;
+  const warmupReps = opts.warmupReps ?? 2;
+  collect();
+  // Calibrate: double the call count until one run takes at least a fifth of the target.
+  let calls = 1;
+  for (;;) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < calls; i++) consume(fn(i));
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (ms >= targetMs / 5 || calls >= 1 << 26) {
+      calls = Math.max(1, Math.round((calls * targetMs) / Math.max(ms, 1e-3)));
+      break;
+    }
+    calls *= 2;
+  }
+  for (let r = 0; r < warmupReps; r++) for (let i = 0; i < calls; i++) consume(fn(i));
+  collect();
+  const samples: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < calls; i++) consume(fn(i));
+    samples.push(Number(process.hrtime.bigint() - t0) / (calls * opsPerCall));
+  }
+  return { nsPerOp: median(samples), minNs: Math.min(...samples), maxNs: Math.max(...samples), reps };
+}
+
+export { median };
