@@ -103,54 +103,51 @@ export async function mountSysfs(io: SysfsIO, mountpoint: string, opts: MountSys
   const handles = new Map<number, Handle>();
   let nextHandle = 1;
 
+  /** Runs one handler; whatever it throws becomes the errno of the FUSE call. */
+  const guard = (op: string, p: string, cb: Cb, fn: () => void): void => {
+    try {
+      fn();
+    } catch (err) {
+      cb(errnoOf(err, op, p));
+    }
+  };
+
   const ops = {
     getattr(p: string, cb: Cb): void {
       const common = { uid: 0, gid: 0, atime: born, mtime: born, ctime: born };
       if (p === '/') return cb(0, { ...common, mode: S_IFDIR | 0o755, size: 0, nlink: 2 });
-      try {
+      guard('getattr', p, cb, () => {
         const st = io.stat(toRelative(p));
         const type = st.kind === 'dir' ? S_IFDIR : st.kind === 'link' ? S_IFLNK : S_IFREG;
         cb(0, { ...common, mode: type | st.mode, size: st.kind === 'file' ? 4096 : 0, nlink: st.kind === 'dir' ? 2 : 1 });
-      } catch (err) {
-        cb(errnoOf(err, 'getattr', p));
-      }
+      });
     },
     readdir(p: string, cb: Cb): void {
-      try {
-        cb(0, ['.', '..', ...io.list(toRelative(p))]);
-      } catch (err) {
-        cb(errnoOf(err, 'readdir', p));
-      }
+      guard('readdir', p, cb, () => cb(0, ['.', '..', ...io.list(toRelative(p))]));
     },
     readlink(p: string, cb: Cb): void {
-      try {
-        cb(0, io.readlink(toRelative(p)));
-      } catch (err) {
-        cb(errnoOf(err, 'readlink', p));
-      }
+      guard('readlink', p, cb, () => cb(0, io.readlink(toRelative(p))));
     },
     open(p: string, flags: number, cb: Cb): void {
-      const rel = toRelative(p);
-      const access = flags & 3;
-      const wantRead = access !== 1;
-      const wantWrite = access !== 0;
-      try {
+      guard('open', p, cb, () => {
+        const rel = toRelative(p);
+        const access = flags & 3;
+        const wantRead = access !== 1;
+        const wantWrite = access !== 0;
         const { mode } = io.stat(rel);
         if ((wantRead && !(mode & 0o444)) || (wantWrite && !(mode & 0o222))) return cb(EACCES);
-      } catch (err) {
-        return cb(errnoOf(err, 'open', p));
-      }
-      const h: Handle = { rel };
-      if (wantRead) {
-        try {
-          h.snapshot = Buffer.from(io.read(rel), 'latin1');
-        } catch (err) {
-          h.readErrno = errnoOf(err, 'read', p);
+        const h: Handle = { rel };
+        if (wantRead) {
+          try {
+            h.snapshot = Buffer.from(io.read(rel), 'latin1');
+          } catch (err) {
+            h.readErrno = errnoOf(err, 'read', p);
+          }
         }
-      }
-      const id = nextHandle++;
-      handles.set(id, h);
-      cb(0, id);
+        const id = nextHandle++;
+        handles.set(id, h);
+        cb(0, id);
+      });
     },
     // The kernel sends reads only on handles opened for reading and writes only on handles
     // opened for writing, so the handle is always there.
@@ -163,18 +160,15 @@ export async function mountSysfs(io: SysfsIO, mountpoint: string, opts: MountSys
       const h = handles.get(fd) as Handle;
       // fuse-native reuses buf after the callback: keep a copy of what this write(2) carried.
       const data = Uint8Array.prototype.slice.call(buf, 0, len);
-      let count: number;
-      try {
-        count = io.write(h.rel, data);
-      } catch (err) {
-        return cb(errnoOf(err, 'write', p));
-      }
-      try {
-        opts.onChange?.(h.rel, data);
-      } catch (err) {
-        report(err, 'onChange', p);
-      }
-      cb(count);
+      guard('write', p, cb, () => {
+        const count = io.write(h.rel, data);
+        try {
+          opts.onChange?.(h.rel, data);
+        } catch (err) {
+          report(err, 'onChange', p);
+        }
+        cb(count);
+      });
     },
     release(_p: string, fd: number, cb: Cb): void {
       handles.delete(fd);
