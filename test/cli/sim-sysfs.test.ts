@@ -1,11 +1,15 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { asRefusal } from '../../src/cli/commands/sim.js';
 import { hoistHostOptions } from '../../src/cli/host.js';
+import { main } from '../../src/cli/main.js';
 import { zmdev } from './helpers.js';
+
+const run = promisify(execFile);
 
 const U = '62177883-f1bb-47f0-914d-32a22e3a8804';
 const MATRIX = 'devices/vfio_ap/matrix';
@@ -105,8 +109,25 @@ t.test('host option and argument mistakes', async (t) => {
   t.ok(JSON.parse(bad.stdout).error.message.includes('bad.json'));
   const noMount = await zmdev('sim', 'mount', '/nonexistent/host.json', dir);
   t.equal(noMount.code, 1);
+  const good = path.join(dir, 'good.json');
+  await zmdev('sim', 'init', good);
+  const noDir = await zmdev('sim', 'mount', good, path.join(dir, 'nope'));
+  t.equal(noDir.code, 1);
+  t.match(noDir.stderr, /ENOENT/);
+  const notDir = await zmdev('sim', 'mount', good, good);
+  t.match(notDir.stderr, /ENOTDIR: mountpoint .* is not a directory/);
+  // /proc is a directory FUSE cannot mount over (it is not empty and not ours): fuse reports it.
+  const refused = await zmdev('sim', 'mount', good, '/proc/self/fd');
+  t.equal(refused.code, 1);
+  t.match(refused.stderr, /zmdev: (EMOUNT|E[A-Z]+):/);
   const plain = new Error('plain');
   t.equal(asRefusal(plain), plain, 'only errors with an errno become refusals');
+});
+
+t.test('without --sim or --sysfs the real /sys is used', async (t) => {
+  const r = await zmdev('sysfs', 'ls', 'bus');
+  t.equal(r.code, 0);
+  t.match(r.stdout, /^(.+\n)+$/);
 });
 
 t.test('host options before the command are moved after it', async (t) => {
@@ -149,4 +170,24 @@ t.test('sim mount serves the host over FUSE; a shell sees the kernel errno; SIGT
   t.match(out, `unmounted ${mnt} (SIGTERM)`);
   t.notMatch(readFileSync('/proc/mounts', 'utf8'), mnt, 'no mount left behind');
   t.equal((await zmdev('--sim', file, 'sysfs', 'cat', `${MATRIX}/${U}/matrix`)).stdout, '05.0004\n', 'the mdev was saved');
+});
+
+t.test('sim mount in process: FUSE answers while the event loop runs; a SIGTERM ends it cleanly', async (t) => {
+  const dir = tempDir(t);
+  const file = path.join(dir, 'host.json');
+  const mnt = path.join(dir, 'mnt');
+  mkdirSync(mnt);
+  await zmdev('sim', 'init', file, '--preset', 'seed');
+  let out = '';
+  const done = main(['sim', 'mount', file, mnt], { stdout: (x) => void (out += x), stderr: (x) => void (out += x) });
+  t.teardown(() => void spawnSync('fusermount3', ['-uz', mnt]));
+  for (let i = 0; i < 100 && !out.includes('serving'); i++) await new Promise((r) => setTimeout(r, 50));
+  // The FUSE server runs on this process's event loop: only asynchronous children may use it.
+  const apmask = await run('cat', [path.join(mnt, 'bus/ap/apmask')], { encoding: 'utf8' });
+  t.equal(apmask.stdout, `0x${'f'.repeat(64)}\n`);
+  await run('bash', ['-c', 'echo -0,-0xa > "$1/bus/ap/apmask"', 'bash', mnt]);
+  t.equal(JSON.parse(readFileSync(file, 'utf8')).apmask, `0x7fdf${'f'.repeat(60)}`);
+  process.emit('SIGTERM', 'SIGTERM');
+  t.equal(await done, 0);
+  t.match(out, `unmounted ${mnt} (SIGTERM)`);
 });

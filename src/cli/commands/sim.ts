@@ -1,5 +1,5 @@
 // zmdev sim: create a simulated AP host, read its kernel log, serve it over FUSE like /sys.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { ZmdevError } from '../../errors.js';
 import { mountSysfs, unmountOnSignals } from '../../sim/fuse-mount.js';
 import { SimHost } from '../../sim/host.js';
@@ -109,9 +109,14 @@ Every accepted write is saved to FILE at once. Needs root (or FUSE rights) and /
     }
     let mount;
     try {
+      if (!statSync(mountpoint).isDirectory()) {
+        throw new ZmdevError({ code: 'ENOTDIR', message: `mountpoint ${mountpoint} is not a directory; give an existing empty directory` });
+      }
       mount = await mountSysfs(new SimSysfs(host), mountpoint, { onChange: () => saveState(file, host.state) });
     } catch (err) {
-      return reportRefusal(io, asRefusal(err), false);
+      const known = asRefusal(err);
+      return reportRefusal(io, known instanceof ZmdevError ? known
+        : new ZmdevError({ code: 'EMOUNT', message: `FUSE could not mount ${mountpoint}: ${(err as Error).message}`, cause: err }), false);
     }
     io.stdout(`serving ${file} at ${mountpoint}; SIGINT or SIGTERM unmounts\n`);
     const signal = await new Promise<string>((resolve) => unmountOnSignals(mount, { onUnmounted: (s) => resolve(s) }));
