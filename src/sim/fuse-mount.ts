@@ -54,8 +54,18 @@ type Cb = (code: number, result?: unknown) => void;
 interface FuseInstance {
   mount(cb: (err: Error | null) => void): void;
   unmount(cb: (err: Error | null) => void): void;
+  /** fuse-native's per-mount native state (internal to fuse-native 2.2). */
+  _thread: Buffer;
 }
 type FuseCtor = new (mnt: string, ops: Record<string, unknown>, opts: Record<string, unknown>) => FuseInstance;
+
+const requireHere = createRequire(import.meta.url);
+
+/** fuse-native's own native binding (the same loaded module), for the one release it can skip. */
+function fuseBinding(): { fuse_native_unmount(mnt: string, thread: Buffer): void } {
+  const main = requireHere.resolve('fuse-native');
+  return createRequire(main)('node-gyp-build')(path.dirname(main));
+}
 
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
@@ -185,7 +195,7 @@ export async function mountSysfs(io: SysfsIO, mountpoint: string, opts: MountSys
     },
   };
 
-  const Fuse = createRequire(import.meta.url)('fuse-native') as FuseCtor;
+  const Fuse = requireHere('fuse-native') as FuseCtor;
   const fuse = new Fuse(mnt, ops, {
     // fuse-native has no switch for direct_io; its options are joined with commas after fsname.
     fsname: `${fsname},direct_io,negative_timeout=0`,
@@ -200,7 +210,13 @@ export async function mountSysfs(io: SysfsIO, mountpoint: string, opts: MountSys
   return {
     mountpoint: mnt,
     unmount(): Promise<void> {
-      return (unmounting ??= new Promise<void>((resolve, reject) => fuse.unmount((err) => (err ? reject(err) : resolve()))));
+      return (unmounting ??= new Promise<void>((resolve, reject) => fuse.unmount((err) => {
+        if (!err) return resolve();
+        // fusermount failed (most often: the mount was removed behind our back). fuse-native then
+        // keeps its event-loop handle, which would hold the process alive for ever: release it.
+        fuseBinding().fuse_native_unmount(mnt, fuse._thread);
+        reject(new ZmdevError({ code: 'EUNMOUNT', message: `unmounting ${mnt} failed: ${err.message.trim()}`, cause: err }));
+      })));
     },
   };
 }
