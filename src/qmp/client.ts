@@ -312,7 +312,8 @@ export class QmpClient {
     let msg: JsonObject;
     try {
       msg = decodeLine(line);
-      if ('event' in msg) {
+      // Before the greeting nothing counts as an event: the first message must be the greeting.
+      if (session.phase !== 'greeting' && 'event' in msg) {
         this.#hub.dispatch(toEvent(msg));
         return;
       }

@@ -8,7 +8,7 @@ import {
   QmpClient, ConnectError, GreetingError, ExecuteError, StateError, TimeoutError, AbortError, DeserializationError,
   type Runstate,
 } from '../../src/qmp/index.js';
-import { startQemu } from './qemu.js';
+import { startQemu } from './fixtures/qemu.js';
 
 const LONG = { timeoutMs: 30_000 };
 

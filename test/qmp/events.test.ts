@@ -4,7 +4,7 @@ import t, { type Test } from 'tap';
 import {
   QmpClient, TimeoutError, AbortError, StateError, ExecInterruptedError, QmpError, type QmpEvent,
 } from '../../src/qmp/index.js';
-import { startQemu, type Qemu } from './qemu.js';
+import { startQemu, type Qemu } from './fixtures/qemu.js';
 
 const LONG = { timeoutMs: 60_000 };
 

@@ -6,7 +6,7 @@ import {
   QmpClient, ExecuteError, ExecInterruptedError, TimeoutError, AbortError, ServerParseError, ConnectError,
   QmpError, StateError,
 } from '../../src/qmp/index.js';
-import { startQemu, type Qemu } from './qemu.js';
+import { startQemu, type Qemu } from './fixtures/qemu.js';
 
 const LONG = { timeoutMs: 60_000 };
 const PRELAUNCH = { status: 'prelaunch', singlestep: false, running: false };

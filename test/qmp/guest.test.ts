@@ -2,7 +2,7 @@
 // deliver the unplug request and DEVICE_DELETED arrives after device_del returned.
 import t from 'tap';
 import { QmpClient } from '../../src/qmp/index.js';
-import { startQemu } from './qemu.js';
+import { startQemu } from './fixtures/qemu.js';
 
 const LONG = { timeoutMs: 60_000 };
 
