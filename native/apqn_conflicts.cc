@@ -35,13 +35,41 @@ unsigned mask_popcount(const uint8_t* m) {
   return n;
 }
 
+namespace {
+
+// Stable LSD radix sort of `v` by the bits [lo, lo + bits) of key(x), 11 bits per pass.
+template <typename T, typename Key>
+void radix_sort(std::vector<T>& v, std::vector<T>& tmp, unsigned lo, unsigned bits, Key key) {
+  constexpr unsigned kDigit = 11;
+  tmp.resize(v.size());
+  std::vector<uint32_t> bucket(size_t{1} << kDigit);
+  for (unsigned shift = lo; shift < lo + bits; shift += kDigit) {
+    const uint64_t mask = (uint64_t{1} << kDigit) - 1;
+    std::fill(bucket.begin(), bucket.end(), 0u);
+    for (const T& x : v) ++bucket[(key(x) >> shift) & mask];
+    uint32_t sum = 0;
+    for (uint32_t& b : bucket) {
+      uint32_t c = b;
+      b = sum;
+      sum += c;
+    }
+    for (const T& x : v) tmp[bucket[(key(x) >> shift) & mask]++] = x;
+    v.swap(tmp);
+  }
+}
+
+unsigned bit_width(uint64_t x) { return x ? 64u - static_cast<unsigned>(__builtin_clzll(x)) : 0u; }
+
+}  // namespace
+
 void find_shared_apqns(const uint8_t* matrices, size_t count, std::vector<ApqnConflict>& out) {
-  std::vector<uint32_t> owner(65536, kNoOwner);
-  struct Extra {
-    uint32_t apqn;
-    uint32_t holder;
-  };
-  std::vector<Extra> extras;
+  // The owner table outlives the call (one per thread) and is put back to all-kNoOwner by
+  // clearing only the entries this call set: a call costs time in its APQNs, not in the 65,536
+  // entries of the table.
+  thread_local std::vector<uint32_t> owner(65536, kNoOwner);
+  std::vector<uint16_t> owned;
+  // Later holders of an APQN: (apqn << 32 | holder), arriving in ascending holder order.
+  std::vector<uint64_t> extras;
   uint16_t adapters[256], domains[256];
   for (size_t i = 0; i < count; ++i) {
     const uint8_t* m = matrices + i * kMatrixBytes;
@@ -53,30 +81,63 @@ void find_shared_apqns(const uint8_t* matrices, size_t count, std::vector<ApqnCo
       uint32_t base = static_cast<uint32_t>(adapters[x]) << 8;
       for (unsigned y = 0; y < nd; ++y) {
         uint32_t apqn = base | domains[y];
-        if (owner[apqn] == kNoOwner)
+        if (owner[apqn] == kNoOwner) {
           owner[apqn] = idx;
-        else
-          extras.push_back({apqn, idx});
+          owned.push_back(static_cast<uint16_t>(apqn));
+        } else {
+          extras.push_back(static_cast<uint64_t>(apqn) << 32 | idx);
+        }
       }
     }
   }
-  if (extras.empty()) return;
-  // Extras arrive in ascending holder order per APQN; a stable sort by APQN keeps that order.
-  std::stable_sort(extras.begin(), extras.end(), [](const Extra& l, const Extra& r) { return l.apqn < r.apqn; });
-  size_t first = out.size();
-  std::vector<uint32_t> holders;
-  for (size_t k = 0; k < extras.size();) {
-    uint32_t apqn = extras[k].apqn;
-    holders.assign(1, owner[apqn]);
-    while (k < extras.size() && extras[k].apqn == apqn) holders.push_back(extras[k++].holder);
-    for (size_t x = 0; x < holders.size(); ++x)
-      for (size_t y = x + 1; y < holders.size(); ++y) out.push_back({holders[x], holders[y], apqn});
+  if (!extras.empty()) {
+    // Group the extras by APQN; the sort is stable, so each group keeps ascending holders.
+    std::vector<uint64_t> tmp;
+    radix_sort(extras, tmp, 32, 16, [](uint64_t e) { return e; });
+    // One entry per pair of holders, as the key a << 40 | b << 16 | apqn, emitted APQN by APQN.
+    // With fewer than 2^24 matrices the key orders entries by a, b, apqn.
+    const bool packed = count <= (size_t{1} << 24);
+    std::vector<uint64_t> keys;
+    std::vector<uint32_t> holders;
+    size_t first = out.size();
+    for (size_t k = 0; k < extras.size();) {
+      uint32_t apqn = static_cast<uint32_t>(extras[k] >> 32);
+      holders.assign(1, owner[apqn]);
+      while (k < extras.size() && static_cast<uint32_t>(extras[k] >> 32) == apqn)
+        holders.push_back(static_cast<uint32_t>(extras[k++]));
+      for (size_t x = 0; x < holders.size(); ++x)
+        for (size_t y = x + 1; y < holders.size(); ++y) {
+          if (packed)
+            keys.push_back(static_cast<uint64_t>(holders[x]) << 40 | static_cast<uint64_t>(holders[y]) << 16 | apqn);
+          else
+            out.push_back({holders[x], holders[y], apqn});
+        }
+    }
+    if (packed) {
+      // Entries arrive in ascending APQN order, so a stable sort by (a, b) alone finishes the
+      // job; radix passes cover only the bits that the matrix indices use.
+      if (keys.size() < 1024) {
+        std::sort(keys.begin(), keys.end());
+      } else {
+        // b then a, each over the bits that indices below `count` can have.
+        unsigned w = bit_width(count - 1);
+        std::vector<uint64_t> spare;
+        radix_sort(keys, spare, 16, w, [](uint64_t e) { return e; });
+        radix_sort(keys, spare, 40, w, [](uint64_t e) { return e; });
+      }
+      out.reserve(first + keys.size());
+      for (uint64_t key : keys)
+        out.push_back({static_cast<uint32_t>(key >> 40), static_cast<uint32_t>(key >> 16) & 0xffffffu,
+                       static_cast<uint32_t>(key & 0xffff)});
+    } else {
+      std::sort(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(), [](const ApqnConflict& l, const ApqnConflict& r) {
+        if (l.a != r.a) return l.a < r.a;
+        if (l.b != r.b) return l.b < r.b;
+        return l.apqn < r.apqn;
+      });
+    }
   }
-  std::sort(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(), [](const ApqnConflict& l, const ApqnConflict& r) {
-    if (l.a != r.a) return l.a < r.a;
-    if (l.b != r.b) return l.b < r.b;
-    return l.apqn < r.apqn;
-  });
+  for (uint16_t apqn : owned) owner[apqn] = kNoOwner;
 }
 
 }  // namespace zmdev
