@@ -233,7 +233,7 @@ export class QmpClient {
 
   #nextId(): string {
     this.#seq++;
-    return ID_PREFIX + (this.#seq < 100000 ? String(this.#seq).padStart(5, '0') : String(this.#seq));
+    return ID_PREFIX + String(this.#seq).padStart(5, '0');
   }
 
   #submit(msg: JsonObject, opts: WaitOptions): Promise<unknown> {

@@ -63,7 +63,7 @@ t.test('greeting and negotiation', async (t) => {
   t.match((idle as Error).message, /needs the QMP client to be running, but it is idle; connect\(\) first/);
 
   // No hidden reconnect, but an explicit one works: QEMU takes the next client.
-  await qmp.connect(qemu.address, LONG);
+  await qmp.connect(qemu.address);
   t.same(await qmp.execute('query-status', undefined, LONG), { status: 'prelaunch', singlestep: false, running: false });
   await qmp.disconnect();
 });

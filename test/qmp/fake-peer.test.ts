@@ -265,3 +265,15 @@ t.test('an id-less command that timed out when the session ends stays settled', 
   const other = await qmp.execute('query-name').catch((e: unknown) => e);
   t.type(other, ExecInterruptedError);
 });
+
+t.test('a peer that answers qmp_capabilities in the same chunk as its greeting', async (t) => {
+  // QEMU waits for the command; a peer that pre-answers shows the handshake keeps early messages.
+  const path = await fakeQmp(t, (peer) => {
+    peer.send(`${JSON.stringify(GREETING)}\r\n{"return": {}, "id": "__zmdev#00001"}\r\n`);
+  });
+  const qmp = new QmpClient();
+  await qmp.connect(path, LONG);
+  t.equal(qmp.runstate, 'running');
+  t.ok(qmp.oobEnabled);
+  await qmp.disconnect();
+});
