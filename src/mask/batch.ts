@@ -149,12 +149,16 @@ export function findSharedApqns(matrices: MatrixTable | readonly Matrix[]): Shar
   const table = matrices instanceof MatrixTable ? matrices : MatrixTable.from(matrices);
   const flat = native().findSharedApqns(table.bytes);
   const out: SharedApqns[] = [];
-  let last: SharedApqns | undefined;
-  for (let k = 0; k < flat.length; k += 3) {
+  // Each pair's APQNs are consecutive: size the array once instead of growing it by push (an
+  // empty array's first push reserves 17 slots, most pairs share one APQN).
+  for (let k = 0; k < flat.length;) {
     const a = flat[k]!;
     const b = flat[k + 1]!;
-    if (!last || last.a !== a || last.b !== b) out.push((last = { a, b, apqns: [] }));
-    last.apqns.push(apqnFromNumber(flat[k + 2]!));
+    let end = k + 3;
+    while (end < flat.length && flat[end] === a && flat[end + 1] === b) end += 3;
+    const apqns = new Array<Apqn>((end - k) / 3);
+    for (let j = 0; k < end; k += 3, j++) apqns[j] = apqnFromNumber(flat[k + 2]!);
+    out.push({ a, b, apqns });
   }
   return out;
 }
