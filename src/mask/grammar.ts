@@ -28,8 +28,10 @@ export function sysfsStoreView(input: WriteInput): Uint8Array | null {
   return bytes.length > SYSFS_PAGE_SIZE ? bytes.subarray(0, SYSFS_PAGE_SIZE) : bytes;
 }
 
-function refuse(grammar: Grammar, bytes: Uint8Array, st: NativeStatus, hint?: string): never {
-  throw new GrammarError(grammar, codeName(st[0]), asText(bytes), st[1], st[2], hint);
+// The error quotes a string input as given (a latin1 reading of its UTF-8 bytes would garble
+// non-ASCII text); raw bytes are shown one character per byte. The position is a byte offset.
+function refuse(grammar: Grammar, input: WriteInput, bytes: Uint8Array, st: NativeStatus, hint?: string): never {
+  throw new GrammarError(grammar, codeName(st[0]), typeof input === 'string' ? input : asText(bytes), st[1], st[2], hint);
 }
 
 function codeName(errno: number): string {
@@ -44,7 +46,7 @@ export function parseKernelMask(input: WriteInput, current: ApMask = ApMask.FULL
   const bytes = toBytes(input);
   const out = new Uint8Array(MASK_BYTES);
   const st = native().parseKernelMask(bytes, current.toBytes(), out);
-  if (st) refuse('kernel-mask', bytes, st, 'the kernel takes 0x<hex> (absolute) or +N,-N,+A-B (relative) with no spaces');
+  if (st) refuse('kernel-mask', input, bytes, st, 'the kernel takes 0x<hex> (absolute) or +N,-N,+A-B (relative) with no spaces');
   return ApMask.fromBytes(out);
 }
 
@@ -60,7 +62,7 @@ export function parseApConfig(input: WriteInput): ApConfigMasks {
   const bytes = toBytes(input);
   const out = new Uint8Array(3 * MASK_BYTES);
   const st = native().parseApConfig(bytes, out);
-  if (st) refuse('ap_config', bytes, st);
+  if (st) refuse('ap_config', input, bytes, st);
   return { apm: ApMask.fromBytes(out, 0), aqm: ApMask.fromBytes(out, 32), adm: ApMask.fromBytes(out, 64) };
 }
 
@@ -76,7 +78,7 @@ export function formatApConfig(m: ApConfigMasks): string {
 export function parseKernelId(input: WriteInput): bigint {
   const bytes = toBytes(input);
   const r = native().parseKstrtoul(bytes);
-  if (typeof r !== 'bigint') refuse('kstrtoul', bytes, r);
+  if (typeof r !== 'bigint') refuse('kstrtoul', input, bytes, r);
   return r;
 }
 
@@ -88,6 +90,6 @@ export function parseChzdevMask(input: WriteInput, current: ApMask = ApMask.FULL
   const bytes = toBytes(input);
   const out = new Uint8Array(MASK_BYTES);
   const st = native().parseChzdevMask(bytes, current.toBytes(), out);
-  if (st) refuse('chzdev', bytes, st, 'chzdev takes IDs and ranges such as 3,5-10,0x25, or changes such as +0-4,-0xf0');
+  if (st) refuse('chzdev', input, bytes, st, 'chzdev takes IDs and ranges such as 3,5-10,0x25, or changes such as +0-4,-0xf0');
   return ApMask.fromBytes(out);
 }
