@@ -117,6 +117,15 @@ t.test('a refusal is a GrammarError with code, errno, position, reason and a hin
   t.same(err.toJSON(), { code: 'EINVAL', message: err.message, grammar: 'kernel-mask', input: '-4, -0xab', position: 3, reason: err.reason });
 });
 
+t.test('the error quotes the input as given; the position counts bytes', async (t) => {
+  const err = t.throws(() => parseKernelMask('+1,é')) as GrammarError;
+  t.equal(err.input, '+1,é');
+  t.equal(err.position, 3);
+  const raw = t.throws(() => parseKernelMask(new Uint8Array([0x2b, 0x31, 0xff]))) as GrammarError;
+  t.equal(raw.input, '+1\u00ff', 'raw bytes: one character per byte');
+  t.equal(raw.position, 2);
+});
+
 t.test('sysfsStoreView: what a store receives for one write(2)', async (t) => {
   t.equal(sysfsStoreView(''), null, 'an empty write never reaches the store');
   t.equal(sysfsStoreView(new Uint8Array(0)), null);
