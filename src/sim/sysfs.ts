@@ -78,6 +78,7 @@ export class SimSysfs implements SysfsIO {
     try {
       f.store(view);
     } catch (e) {
+      /* c8 ignore next -- stores throw only KernelRefusal; anything else is a simulator bug to surface */
       if (!(e instanceof KernelRefusal)) throw e;
       throw new SysfsError({ code: e.code, syscall: 'write', path: p, written: Buffer.from(view).toString('latin1'), explanation: e.explanation });
     }
@@ -138,6 +139,7 @@ export class SimSysfs implements SysfsIO {
       if (!make) throw this.error('ENOENT', syscall, p, `no such file or directory`);
       const next = make();
       if (next.kind === 'link' && (todo.length > 0 || follow)) {
+        /* c8 ignore next -- the simulated tree has no link cycles; kept so that a future one fails like the VFS */
         if (++hops > MAX_HOPS) throw this.error('ELOOP', syscall, p, 'too many levels of symbolic links');
         todo = [...path.posix.join('/', ...at, next.target).split('/').filter(Boolean), ...todo];
         at = [];

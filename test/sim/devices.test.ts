@@ -176,7 +176,7 @@ t.test('bus attribute writes', async (t) => {
   for (const bad of ['4', '121', 'x', '0x10']) t.equal(code(() => sysfs.write(`${b}/config_time`, bad)), 'EINVAL', bad);
   for (const [w, v] of [['1', '1'], ['n', '0'], ['Yes', '1'], ['off', '0'], ['on\n', '1'], ['F', '0'], ['t', '1']]) {
     sysfs.write(`${b}/poll_thread`, w!);
-    t.equal(sysfs.read(`${b}/poll_thread`), `${v}\n`, w);
+    t.equal(sysfs.read(`${b}/poll_thread`), `${v}\n`, String(w));
   }
   for (const bad of ['2', 'o', 'ox', 'x']) t.equal(code(() => sysfs.write(`${b}/poll_thread`, bad)), 'EINVAL', bad);
   t.equal(sysfs.write(`${b}/poll_timeout`, '0x10\n'), 5);

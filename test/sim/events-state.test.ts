@@ -28,6 +28,14 @@ t.test('host events refuse what makes no sense', async (t) => {
   events.unloadVfioAp(host);
   t.throws(() => events.unloadVfioAp(host), { code: 'ENOENT' });
   t.notOk(sysfs.exists('bus/matrix'));
+  t.same(sysfs.list('bus/mdev/drivers'), []);
+  // a reserved queue unbound by hand is not taken by vfio_ap when it loads
+  sysfs.write('bus/ap/drivers/cex4queue/unbind', '01.0002');
+  events.loadVfioAp(host);
+  t.notOk(sysfs.exists('devices/ap/card01/01.0002/driver'));
+  t.equal(sysfs.readlink('bus/matrix/drivers/vfio_ap/matrix'), '../../../../devices/vfio_ap/matrix');
+  sysfs.write('bus/ap/drivers/cex4queue/bind', '01.0002');
+  events.unloadVfioAp(host);
   // an adapter added with overrides, while vfio_ap is away and masks are default: cex4queue
   events.addAdapter(host, { id: 2, generation: 6, mode: 'A', overrides: { depth: 3 } });
   t.equal(sysfs.read('devices/ap/card02/depth'), '3\n');
@@ -117,4 +125,13 @@ t.test('checkState says what is wrong', async (t) => {
     /^mdevs\[0\]\.apm: expected 0x/, /^mdevs\[0\]\.guest/, /^mdevs\[1\]\.uuid: .* is listed twice/, /^mdevs\[1\]\.shadow: expected an object/,
     /^mdevs\[2\]\.uuid: expected a lowercase UUID/, /^log\[0\]: expected a string/,
   ]) t.ok(errs.some((e) => want.test(e)), String(want));
+});
+
+t.test('unloading vfio_ap leaves its queues unbound', async (t) => {
+  const { host, sysfs } = createHost('seed');
+  sysfs.write('bus/ap/apmask', '-0x0a');
+  t.equal(host.queue(10, 1)!.driver, 'vfio_ap');
+  events.unloadVfioAp(host);
+  t.equal(sysfs.read('bus/ap/bindings'), '8/12\n');
+  t.equal(host.queue(10, 1)!.resets, 1, 'each leaves vfio_ap with a reset');
 });

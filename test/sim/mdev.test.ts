@@ -39,6 +39,7 @@ t.test('the matrix device and the mdev type', async (t) => {
   t.same(sysfs.list('devices/vfio_ap/matrix/mdev_supported_types'), ['vfio_ap-passthrough']);
   t.equal(sysfs.readlink('class/mdev_bus/matrix'), '../../devices/vfio_ap/matrix');
   t.equal(sysfs.readlink('bus/matrix/devices/matrix'), '../../../devices/vfio_ap/matrix');
+  t.equal(sysfs.readlink('devices/vfio_ap/matrix/driver'), '../../../bus/matrix/drivers/vfio_ap');
   t.equal(sysfs.read('class/mdev_bus/matrix/mdev_supported_types/vfio_ap-passthrough/name'), 'VFIO AP Passthrough Device\n');
   t.same(sysfs.stat(`${TYPE}/create`), { kind: 'file', mode: 0o200 });
   t.same(sysfs.stat('class/mdev_bus/matrix'), { kind: 'link', mode: 0o777 });
