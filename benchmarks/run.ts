@@ -3,7 +3,7 @@
 // it with --expose-gc. Every alternative is checked against the others before it is timed.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import BitSet from 'bitset';
@@ -117,6 +117,7 @@ for (const src of ['native/apqn_conflicts.cc', 'native/mask_core.cc', 'native/ad
 }
 
 const started = process.hrtime.bigint();
+const loadAtStart = loadavg()[0]!;
 
 // ---------------------------------------------------------------------------------------------
 // 1. Parsing the kernel's write grammar.
@@ -194,7 +195,7 @@ for (const kind of ['absolute', 'relative'] as const) {
   add(group, 'TS fast parser (baselines/)', time((i) => {
     const set = sets[i & 3]!;
     let bad = 0;
-    for (let k = 0; k < set.length; k++) bad += parseKernelMaskFast(set[k]!, cur, fastOut.subarray(k * 8, k * 8 + 8));
+    for (let k = 0; k < set.length; k++) bad += parseKernelMaskFast(set[k]!, cur, fastOut, k * 8);
     return bad;
   }, ops), 'errno only, no position/reason', `parse-${kind}-ts`);
   add(group, 'BigInt parser', time((i) => {
@@ -582,6 +583,9 @@ try {
 const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
 console.log(`zmdev mask benchmarks — node ${process.version}, ${process.arch}; medians of repeated runs; ` +
   '"vs ref" = times faster than the first row of its case (<1 = slower)');
+// Other work on the machine shows up as spread; the load average says how much there was.
+console.log(`load average (1 min) at start ${loadAtStart.toFixed(2)}, at end ${loadavg()[0]!.toFixed(2)}; ` +
+  '"spread" = half the range of the repetitions, relative to the median');
 console.log('');
 printTable();
 console.log('');

@@ -6,11 +6,13 @@
 const EINVAL = 22;
 const scratch = new Int32Array(8);
 
+// Digit values of the ASCII codes (16 = not a hex digit); codes from 128 up are never digits.
+const HEX = new Uint8Array(128).fill(16);
+for (let c = 0; c < 10; c++) HEX[48 + c] = c;
+for (let c = 0; c < 6; c++) HEX[65 + c] = HEX[97 + c] = 10 + c;
+
 function hexValue(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  const l = c | 0x20;
-  if (l >= 97 && l <= 102) return l - 87;
-  return 99;
+  return c < 128 ? HEX[c]! : 16;
 }
 
 /** The end of the C string the driver sees: the first NUL ends it. */
@@ -19,34 +21,33 @@ function cLength(s: string): number {
   return nul < 0 ? s.length : nul;
 }
 
-/** Absolute mode (hex2bitmap). */
-function parseHex(s: string, n: number, out: Int32Array): number {
+/** Absolute mode (hex2bitmap): eight digits at a time into one word. */
+function parseHex(s: string, n: number, out: Int32Array, off: number): number {
   let i = 0;
   if (n > 1 && s.charCodeAt(0) === 48 && s.charCodeAt(1) === 120) i = 1;
   if (i < n && s.charCodeAt(i) === 120) i++;
-  let w0 = 0, w1 = 0, w2 = 0, w3 = 0, w4 = 0, w5 = 0, w6 = 0, w7 = 0;
-  let nib = 0;
-  while (nib < 64 && i < n) {
-    const v = hexValue(s.charCodeAt(i));
-    if (v > 15) break;
-    const sh = (7 - (nib & 7)) << 2;
-    switch (nib >>> 3) {
-      case 0: w0 |= v << sh; break;
-      case 1: w1 |= v << sh; break;
-      case 2: w2 |= v << sh; break;
-      case 3: w3 |= v << sh; break;
-      case 4: w4 |= v << sh; break;
-      case 5: w5 |= v << sh; break;
-      case 6: w6 |= v << sh; break;
-      default: w7 |= v << sh; break;
+  const m = scratch;
+  let k = 0;
+  for (; k < 8; k++) {
+    let word = 0;
+    let j = 0;
+    for (; j < 8 && i < n; j++) {
+      const v = hexValue(s.charCodeAt(i));
+      if (v > 15) break;
+      word = (word << 4) | v;
+      i++;
     }
-    nib++;
-    i++;
+    if (j < 8) {
+      // Fewer digits than the mask holds: they fill from the left, the rest is zero.
+      m[k++] = j === 0 ? 0 : word << (32 - 4 * j);
+      break;
+    }
+    m[k] = word;
   }
+  for (; k < 8; k++) m[k] = 0;
   if (i < n && s.charCodeAt(i) === 10) i++;
   if (i !== n) return EINVAL;
-  out[0] = w0; out[1] = w1; out[2] = w2; out[3] = w3;
-  out[4] = w4; out[5] = w5; out[6] = w6; out[7] = w7;
+  for (let w = 0; w < 8; w++) out[off + w] = m[w]!;
   return 0;
 }
 
@@ -100,9 +101,9 @@ function applyRange(m: Int32Array, from: number, to: number, add: boolean): void
 }
 
 /** Relative mode (modify_bitmap) applied to a copy of `current`. */
-function parseRelative(s: string, n: number, current: Int32Array, out: Int32Array): number {
+function parseRelative(s: string, n: number, current: Int32Array, out: Int32Array, off: number): number {
   const m = scratch;
-  m.set(current);
+  for (let w = 0; w < 8; w++) m[w] = current[w]!;
   let i = 0;
   while (i < n) {
     const sign = s.charCodeAt(i);
@@ -123,17 +124,17 @@ function parseRelative(s: string, n: number, current: Int32Array, out: Int32Arra
       i++;
     }
   }
-  out.set(m);
+  for (let w = 0; w < 8; w++) out[off + w] = m[w]!;
   return 0;
 }
 
 /**
- * The new mask after writing `s` to apmask/aqmask holding `current`: 0 and `out` set, or 22
- * (EINVAL) and `out` untouched. Inputs are JS strings; a non-ASCII character is refused wherever
+ * The new mask after writing `s` to apmask/aqmask holding `current`: 0 and out[off..off+7] set,
+ * or 22 (EINVAL) and `out` untouched. Inputs are JS strings; a non-ASCII character is refused wherever
  * it stands, as its UTF-8 bytes are in the native parser.
  */
-export function parseKernelMaskFast(s: string, current: Int32Array, out: Int32Array): number {
+export function parseKernelMaskFast(s: string, current: Int32Array, out: Int32Array, off = 0): number {
   const n = cLength(s);
   const c0 = n > 0 ? s.charCodeAt(0) : 0;
-  return c0 === 43 || c0 === 45 ? parseRelative(s, n, current, out) : parseHex(s, n, out);
+  return c0 === 43 || c0 === 45 ? parseRelative(s, n, current, out, off) : parseHex(s, n, out, off);
 }

@@ -6,10 +6,15 @@ const NO_OWNER = -1;
 // The owner table lives across calls; each call resets the entries it set, so no call pays for
 // clearing all 65,536 entries or for allocating the table.
 const owner = new Int32Array(65536).fill(NO_OWNER);
-let touched = new Uint16Array(1024);
-let extraKeys = new Float64Array(1024);
+let owned = new Uint16Array(1024);
+// Extras (later holders of an APQN) as two parallel arrays, and the same for the radix sort.
+let exQ = new Uint32Array(1024);
+let exH = new Uint32Array(1024);
+let exQ2 = new Uint32Array(1024);
+let exH2 = new Uint32Array(1024);
 const adapters = new Uint16Array(256);
 const domains = new Uint16Array(256);
+const bucket = new Uint32Array(2048);
 
 /** Writes the IDs of the 32-byte mask at `off` into `ids`, ascending; returns how many. */
 function maskIds(m: Uint8Array, off: number, ids: Uint16Array): number {
@@ -25,24 +30,55 @@ function maskIds(m: Uint8Array, off: number, ids: Uint16Array): number {
   return n;
 }
 
-function grow<T extends Float64Array | Uint16Array>(a: T, need: number): T {
+function grow<T extends Uint32Array | Uint16Array>(a: T, need: number, keep: boolean): T {
   if (need <= a.length) return a;
   let len = a.length * 2;
   while (len < need) len *= 2;
   const b = new (a.constructor as new (n: number) => T)(len);
-  b.set(a);
+  if (keep) b.set(a);
   return b;
 }
 
 /**
+ * One stable counting pass over n entries by the 11-bit digit (key >>> shift) & 2047, moving the
+ * key array and two companion arrays from `src` to `dst`.
+ */
+function radixPass(n: number, shift: number, key: Uint32Array, c1: Uint32Array, c2: Uint32Array | null,
+  dKey: Uint32Array, d1: Uint32Array, d2: Uint32Array | null): void {
+  bucket.fill(0);
+  for (let k = 0; k < n; k++) bucket[(key[k]! >>> shift) & 2047]!++;
+  let sum = 0;
+  for (let d = 0; d < 2048; d++) {
+    const c = bucket[d]!;
+    bucket[d] = sum;
+    sum += c;
+  }
+  for (let k = 0; k < n; k++) {
+    const to = bucket[(key[k]! >>> shift) & 2047]!++;
+    dKey[to] = key[k]!;
+    d1[to] = c1[k]!;
+    if (c2 && d2) d2[to] = c2[k]!;
+  }
+}
+
+let pa = new Uint32Array(1024);
+let pb = new Uint32Array(1024);
+let pq = new Uint32Array(1024);
+let pa2 = new Uint32Array(1024);
+let pb2 = new Uint32Array(1024);
+let pq2 = new Uint32Array(1024);
+const holders = new Uint32Array(1 << 17);
+
+/**
  * The owner-table algorithm of native/apqn_conflicts.cc: the first holder of each APQN goes into
- * the owner table, every later holder into a list of extras; the extras, sorted by APQN, give the
- * holders of each shared APQN, and every pair of holders is one entry. Sorting uses numeric
- * typed-array sorts of packed keys (no comparator callback).
+ * the owner table, every later holder into a list of extras; the extras, grouped by APQN with a
+ * stable radix sort, give the holders of each shared APQN, and every pair of holders is one entry.
+ * Entries come out in APQN order; a stable radix sort by b, then by a, orders them by a, b, apqn.
  */
 export function sharedApqnsOwnerTable(bytes: Uint8Array): Uint32Array {
   const count = bytes.length >>> 6;
-  let nTouched = 0;
+  if (count > holders.length) throw new RangeError('too many matrices for this baseline');
+  let nOwned = 0;
   let nExtras = 0;
   for (let i = 0; i < count; i++) {
     const off = i << 6;
@@ -50,17 +86,21 @@ export function sharedApqnsOwnerTable(bytes: Uint8Array): Uint32Array {
     if (na === 0) continue;
     const nd = maskIds(bytes, off + 32, domains);
     if (nd === 0) continue;
-    touched = grow(touched, nTouched + na * nd);
-    extraKeys = grow(extraKeys, nExtras + na * nd);
+    owned = grow(owned, nOwned + na * nd, true);
+    if (nExtras + na * nd > exQ.length) {
+      exQ = grow(exQ, nExtras + na * nd, true);
+      exH = grow(exH, nExtras + na * nd, true);
+    }
     for (let x = 0; x < na; x++) {
       const base = adapters[x]! << 8;
       for (let y = 0; y < nd; y++) {
         const apqn = base | domains[y]!;
         if (owner[apqn] === NO_OWNER) {
           owner[apqn] = i;
-          touched[nTouched++] = apqn;
+          owned[nOwned++] = apqn;
         } else {
-          extraKeys[nExtras++] = apqn * 4294967296 + i; // (apqn, holder): sorts by APQN, then holder
+          exQ[nExtras] = apqn;
+          exH[nExtras++] = i;
         }
       }
     }
@@ -69,34 +109,54 @@ export function sharedApqnsOwnerTable(bytes: Uint8Array): Uint32Array {
   if (nExtras === 0) {
     result = new Uint32Array(0);
   } else {
-    const extras = extraKeys.subarray(0, nExtras).sort();
-    // Pairs of holders, packed as ((a * 2^17 + b) * 2^16 + apqn) < 2^50 for a numeric sort.
-    let nPairs = 0;
-    let pairs = new Float64Array(Math.max(16, nExtras * 2));
-    const holders: number[] = [];
+    // Group the extras by APQN (16 bits: two stable passes), keeping ascending holders.
+    exQ2 = grow(exQ2, nExtras, false);
+    exH2 = grow(exH2, nExtras, false);
+    radixPass(nExtras, 0, exQ, exH, null, exQ2, exH2, null);
+    radixPass(nExtras, 11, exQ2, exH2, null, exQ, exH, null);
+    let n = 0;
     for (let k = 0; k < nExtras;) {
-      const apqn = Math.floor(extras[k]! / 4294967296);
-      holders.length = 0;
-      holders.push(owner[apqn]!);
-      while (k < nExtras && Math.floor(extras[k]! / 4294967296) === apqn) holders.push(extras[k++]! % 4294967296);
-      const h = holders.length;
-      pairs = grow(pairs, nPairs + (h * (h - 1)) / 2);
+      const apqn = exQ[k]!;
+      let h = 1;
+      holders[0] = owner[apqn]!;
+      while (k < nExtras && exQ[k] === apqn) holders[h++] = exH[k++]!;
+      const need = n + (h * (h - 1)) / 2;
+      if (need > pa.length) {
+        pa = grow(pa, need, true);
+        pb = grow(pb, need, true);
+        pq = grow(pq, need, true);
+      }
       for (let x = 0; x < h; x++) {
-        const ax = holders[x]! * 131072;
-        for (let y = x + 1; y < h; y++) pairs[nPairs++] = (ax + holders[y]!) * 65536 + apqn;
+        const a = holders[x]!;
+        for (let y = x + 1; y < h; y++) {
+          pa[n] = a;
+          pb[n] = holders[y]!;
+          pq[n++] = apqn;
+        }
       }
     }
-    const sorted = pairs.subarray(0, nPairs).sort();
-    result = new Uint32Array(nPairs * 3);
-    for (let k = 0; k < nPairs; k++) {
-      const key = sorted[k]!;
-      const ab = Math.floor(key / 65536);
-      result[3 * k] = Math.floor(ab / 131072);
-      result[3 * k + 1] = ab % 131072;
-      result[3 * k + 2] = key % 65536;
+    // Stable passes by b, then by a, over the bits that indices below `count` use.
+    pa2 = grow(pa2, n, false);
+    pb2 = grow(pb2, n, false);
+    pq2 = grow(pq2, n, false);
+    const bits = 32 - Math.clz32(count - 1);
+    let A = pa, B = pb, Q = pq, A2 = pa2, B2 = pb2, Q2 = pq2;
+    for (const key of [1, 0]) {
+      for (let shift = 0; shift < bits; shift += 11) {
+        if (key === 1) radixPass(n, shift, B, A, Q, B2, A2, Q2);
+        else radixPass(n, shift, A, B, Q, A2, B2, Q2);
+        [A, B, Q, A2, B2, Q2] = [A2, B2, Q2, A, B, Q];
+      }
     }
+    result = new Uint32Array(n * 3);
+    for (let k = 0; k < n; k++) {
+      result[3 * k] = A[k]!;
+      result[3 * k + 1] = B[k]!;
+      result[3 * k + 2] = Q[k]!;
+    }
+    pa = A; pb = B; pq = Q; pa2 = A2; pb2 = B2; pq2 = Q2;
   }
-  for (let k = 0; k < nTouched; k++) owner[touched[k]!] = NO_OWNER;
+  for (let k = 0; k < nOwned; k++) owner[owned[k]!] = NO_OWNER;
   return result;
 }
 
