@@ -38,9 +38,19 @@ export interface NativeAddon {
 /** [errno, byte position, reason] as the core reports a refused input. */
 export type NativeStatus = [number, number, string];
 
-const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+// The package root is the nearest folder above this module that holds binding.gyp: two levels up
+// from src/native or dist/native, three from a compiled copy such as build-bench/src/native.
+function findPackageRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'binding.gyp'))) return dir;
+    /* c8 ignore next -- only when the module runs outside its package */
+    if (path.dirname(dir) === dir) return path.resolve(from, '../..');
+  }
+}
 
-/** Where the addon is looked for, in order: $ZMDEV_ADDON, then the node-gyp outputs. */
+const packageRoot = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
+
+/** Where the addon is looked for: $ZMDEV_ADDON alone when it is set, else the node-gyp outputs. */
 export function addonCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
   const list = [path.join(packageRoot, 'build/Release/zmdev.node'), path.join(packageRoot, 'build/Debug/zmdev.node')];
   return env.ZMDEV_ADDON ? [path.resolve(env.ZMDEV_ADDON)] : list;
