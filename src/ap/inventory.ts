@@ -189,7 +189,7 @@ class Batch {
 }
 
 class DeviceReads {
-  private failures: Array<{ path: string; code: string; message: string }> = [];
+  private failures: Array<{ i: number; path: string; code: string; message: string }> = [];
 
   constructor(readonly name: string, private paths: string[], private results: Array<string | SysfsError>) {}
 
@@ -197,13 +197,13 @@ class DeviceReads {
     const r = this.results[i]!;
     const path = this.paths[i]!;
     if (r instanceof SysfsError) {
-      if (!(absentOk && r.code === 'ENOENT')) this.failures.push({ path, code: r.code, message: r.message });
+      if (!(absentOk && r.code === 'ENOENT')) this.failures.push({ i, path, code: r.code, message: r.message });
       return undefined;
     }
     try {
       return parse(r);
     } catch (e) {
-      this.failures.push({ path, code: 'EPROTO', message: `${path}: ${(e as Error).message}` });
+      this.failures.push({ i, path, code: 'EPROTO', message: `${path}: ${(e as Error).message}` });
       return undefined;
     }
   }
@@ -221,7 +221,9 @@ class DeviceReads {
     return this.results[i]!;
   }
 
+  /** The device's failures in the order its paths were read, or undefined when all went well. */
   problem(): InventoryProblem | undefined {
+    this.failures.sort((a, b) => a.i - b.i);
     const f = this.failures[0];
     return f && { device: this.name, code: f.code, message: f.message, paths: this.failures.map((x) => x.path) };
   }
