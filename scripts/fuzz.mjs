@@ -111,9 +111,10 @@ function fuzzOne(target) {
       const corpora = [...log.matchAll(/corp: (\d+)\//g)];
       const corpus = corpora.length ? Number(corpora[corpora.length - 1][1]) : 0;
       const cov = [...log.matchAll(/cov: (\d+)/g)].pop()?.[1] ?? '?';
-      const found = readdirSync(artifacts).filter((f) => !before.has(f)).map((f) => path.join(artifacts, f));
-      const ok = code === 0 && !signal && found.length === 0;
-      resolve({ target, ok, code, signal, runs, perSec, corpus, cov, secs, found, log });
+      const found = new Set(readdirSync(artifacts).filter((f) => !before.has(f)).map((f) => path.join(artifacts, f)));
+      for (const m of log.matchAll(/Test unit written to (\S+)/g)) found.add(m[1]);
+      const ok = code === 0 && !signal && found.size === 0;
+      resolve({ target, ok, code, signal, runs, perSec, corpus, cov, secs, found: [...found], log });
     });
   });
 }
@@ -131,7 +132,10 @@ for (const target of only) {
     // The part of libFuzzer's output that explains the finding.
     const lines = r.log.split('\n');
     const start = lines.findIndex((l) => /ERROR|invariant violated|runtime error|deadly signal|Timeout|out-of-memory/.test(l));
-    console.log(lines.slice(Math.max(0, start), start + 40).map((l) => `      ${l}`).join('\n'));
+    const shown = lines.slice(Math.max(0, start))
+      .filter((l) => !/ in (fuzzer::|__sanitizer_|__libc_|_start|main \()|pthread_kill|raise|abort /.test(l))
+      .slice(0, 30);
+    console.log(shown.map((l) => `      ${l}`).join('\n'));
     console.log(`      exit ${r.code ?? r.signal}; artifacts: ${r.found.join(', ') || '(none)'}`);
     if (r.found.length) console.log(`      reproduce: ${path.relative(root, path.join(buildDir, `${target}_fuzz`))} ${path.relative(root, r.found[0])}`);
   }
