@@ -159,7 +159,7 @@ export function renderLszcrypt(report: LszcryptReport): string {
   const lines = [
     report.columns.map((c) => pad(c, c.header)).join(' '),
     '-'.repeat(width),
-    ...report.rows.map((r) => report.columns.map((c) => pad(c, r[c.key] ?? '')).join(' ')),
+    ...report.rows.map((r) => report.columns.map((c) => pad(c, r[c.key] as string)).join(' ')),
     ...report.warnings,
   ];
   return lines.join('\n') + '\n';
