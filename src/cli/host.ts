@@ -1,5 +1,9 @@
 // Which host a command works on: a simulated one kept in a state file (--sim FILE), or a sysfs
 // tree (--sysfs DIR, default /sys). A simulated host is saved back atomically after the command.
+import { ApHost } from '../ap/host.js';
+import { acquireApConfigLock } from '../ap/lock.js';
+import { AP_BUS } from '../ap/paths.js';
+import { ZmdevError } from '../errors.js';
 import { SimHost } from '../sim/host.js';
 import { loadState, saveState } from '../sim/state-file.js';
 import { SimSysfs } from '../sim/sysfs.js';
@@ -58,4 +62,39 @@ export function hoistHostOptions(argv: string[]): string[] {
   const rest = argv.slice(i);
   const dd = rest.indexOf('--');
   return dd < 0 ? [...rest, ...lead] : [...rest.slice(0, dd), ...lead, ...rest.slice(dd)];
+}
+
+/**
+ * The AP host a command works on, with the configuration lock held for a simulated host's whole
+ * load-change-save (so two zmdev runs on one state file never interleave). Refuses a tree
+ * without an AP bus, pointing to --sim. Call done() when finished: it saves and unlocks.
+ */
+export function openApHost(args: ParsedArgs, usage: string): { ap: ApHost; host: OpenHost; done(save: boolean): void } {
+  const simFile = args.values.sim;
+  const release = typeof simFile === 'string' ? acquireApConfigLock({ path: `${simFile}.lock` }) : () => undefined;
+  try {
+    const host = openHost(args, usage);
+    if (!host.io.exists(AP_BUS)) {
+      throw new ZmdevError({
+        code: 'ENOENT',
+        message: `${host.label} has no AP bus (${AP_BUS} is missing: this is not an IBM Z host, or the ap module is not loaded); ` +
+          'to work on a simulated host, create one with `zmdev sim init host.json` and add `--sim host.json`',
+      });
+    }
+    const ap = new ApHost(host.io, { lock: host.sim ? false : {} });
+    return {
+      ap,
+      host,
+      done(save: boolean) {
+        try {
+          if (save) host.save();
+        } finally {
+          release();
+        }
+      },
+    };
+  } catch (e) {
+    release();
+    throw e;
+  }
 }

@@ -4,14 +4,20 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCommandArgs, type Command } from './command.js';
+import { listCmd, masksCmd, masksSetCmd } from './commands/ap.js';
+import { checkCmd } from './commands/check.js';
 import { demoCommand } from './commands/demo.js';
+import { mdevAssign, mdevCreate, mdevList, mdevRemove, mdevShow, mdevUnassign } from './commands/mdev.js';
 import { maskEval } from './commands/mask-eval.js';
 import { simInit, simLog, simMount } from './commands/sim.js';
 import { sysfsCat, sysfsLs, sysfsWrite } from './commands/sysfs.js';
 import { hoistHostOptions } from './host.js';
 import { EXIT_OK, EXIT_USAGE, UsageError, type CliIO } from './context.js';
 
-const commands: Command[] = [maskEval, simInit, simLog, simMount, sysfsCat, sysfsWrite, sysfsLs, demoCommand(main)];
+const commands: Command[] = [
+  listCmd, masksCmd, masksSetCmd, mdevCreate, mdevList, mdevShow, mdevAssign, mdevUnassign, mdevRemove, checkCmd,
+  maskEval, simInit, simLog, simMount, sysfsCat, sysfsWrite, sysfsLs, demoCommand(main),
+];
 
 export function version(): string {
   const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../package.json');

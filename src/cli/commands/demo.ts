@@ -1,71 +1,88 @@
-// zmdev demo: the worked examples of the product and kernel documentation, run through zmdev.
-import { ApMask } from '../../mask/ap-mask.js';
-import { formatApqn } from '../../mask/apqn.js';
-import { findSharedApqns } from '../../mask/batch.js';
+// zmdev demo: the product documentation's procedure, end to end, on a fresh simulated host —
+// every step as the command a user would type and what zmdev answers.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Command } from '../command.js';
 import { EXIT_OK, type CliIO } from '../context.js';
 
-const usage = 'usage: zmdev demo';
+const usage = 'usage: zmdev demo [--kernel 6.15|6.0|5.15]';
 
 type Run = (argv: string[], io: CliIO) => Promise<number>;
 
 interface Step {
-  say: string;
+  say?: string;
   argv: string[];
 }
 
-const ZERO = ApMask.EMPTY.toString();
+const UUID = '4b0518fd-9237-493f-93c8-c5597f8006a3';
+const OTHER = '62177883-f1bb-47f0-914d-32a22e3a8804';
 
-const steps: Step[] = [
-  { say: 'Free adapters 5 and 6 and domains 4, 0x47, 0xab, 0xff for vfio_ap (kernel vfio-ap document):', argv: ['mask', 'eval', '--', '-5,-6'] },
-  { say: '', argv: ['mask', 'eval', '--', '-4,-0x47,-0xab,-0xff'] },
-  { say: 'The same aqmask written absolutely gives the same mask:', argv: ['mask', 'eval', '0xf7fffffffffffffffeffffffffffffffffffffffffeffffffffffffffffffffe'] },
-  { say: 'Terms apply left to right; +0-6 is a range, not "+0 then -6":', argv: ['mask', 'eval', '--current', '0x7d00000000000000000000000000000000000000000000000000000000000000', '--', '+0-6'] },
-  { say: 'Boot parameter ap.apmask=0xffff starts from an empty mask: adapters 0-15 stay with the host:', argv: ['mask', 'eval', '--current', ZERO, '0xffff'] },
-  { say: 'A short hex string is padded on the right: 0x41 means IDs 1 and 7:', argv: ['mask', 'eval', '0x41'] },
-  { say: 'The blog article writes `echo -4, -0xab > aqmask`; the kernel refuses the space:', argv: ['mask', 'eval', '--', '-4, -0xab\n'] },
-  { say: 'Without the space it is accepted:', argv: ['mask', 'eval', '--', '-4,-0xab\n'] },
-  { say: 'chzdev (product documentation): apmask=-0,-10 aqmask=-1-2,-4', argv: ['mask', 'eval', '--chzdev', '--', '-0,-10'] },
-  { say: '', argv: ['mask', 'eval', '--chzdev', '--', '-1-2,-4'] },
-  { say: 'The absolute chzdev form lists what stays with the host; same masks:', argv: ['mask', 'eval', '--chzdev', '1-9,11-255'] },
-  { say: '', argv: ['mask', 'eval', '--chzdev', '0,3,5-255'] },
-  { say: 'zdev accepts a reversed range silently; zmdev refuses it:', argv: ['mask', 'eval', '--chzdev', '10-3'] },
-];
+const plan = {
+  guests: [
+    { name: 'Guest1', adapters: ['0x01', '0x0a'], domains: ['0x0002'], controlDomains: ['0x0002'] },
+    { name: 'Guest2', adapters: ['0x01'], domains: ['0x0002', '0x0004'] },
+    { name: 'Guest3', adapters: ['0x01'], domains: ['0x001b'] },
+    { name: 'Guest4', adapters: [11], domains: [1] },
+  ],
+};
+
+function steps(kernel: string): Step[] {
+  const sim = ['--sim', 'host.json'];
+  return [
+    { say: `A simulated IBM Z host as the product documentation describes it (kernel ${kernel} behaviour):`, argv: ['sim', 'init', 'host.json', '--preset', 'seed', '--kernel', kernel] },
+    { say: 'Its crypto inventory: three adapters, four domains, every queue with the host (zcrypt):', argv: ['list', ...sim] },
+    { argv: ['masks', ...sim] },
+    { say: 'Free every queue but 01.001b for KVM guests, with chzdev\'s syntax (product documentation):', argv: ['masks', 'set', 'apmask=-0,-10', 'aqmask=-1-2,-4', '--dry-run', ...sim] },
+    { argv: ['masks', 'set', 'apmask=-0,-10', 'aqmask=-1-2,-4', ...sim] },
+    { say: 'The freed queues are now bound to vfio_ap, unassigned; 01.001b stays with the host:', argv: ['list', '-V', ...sim] },
+    { say: 'Create the example\'s mediated device: adapters 01 and 0a, domain 0002, control domain 0002:', argv: ['mdev', 'create', '--uuid', UUID, '--adapter', '0x01', '--adapter', '0x0a', '--domain', '0x0002', '--control-domain', '0x0002', ...sim] },
+    { say: 'Its matrix, and what a guest gets (the guest matrix):', argv: ['mdev', 'show', UUID, ...sim] },
+    { say: 'A second mdev may not take an APQN of the first (the kernel would answer EADDRINUSE):', argv: ['mdev', 'create', '--uuid', OTHER, ...sim] },
+    { argv: ['mdev', 'assign', OTHER, '--adapter', '1', '--domain', '2', ...sim] },
+    { say: '...nor a queue the host keeps (EADDRNOTAVAIL):', argv: ['mdev', 'assign', OTHER, '--adapter', '1', '--domain', '0x1b', ...sim] },
+    { say: 'Sharing an adapter with other domains is fine:', argv: ['mdev', 'assign', OTHER, '--adapter', '1', '--domain', '4', ...sim] },
+    { say: 'Giving domain 0002 back to the host would take queues from the first mdev: refused before writing:', argv: ['masks', 'set', 'aqmask=+0x0002', ...sim] },
+    { say: 'Written directly, as `echo 2 > …/assign_domain` would, the kernel refuses it itself:', argv: ['sysfs', 'write', `devices/vfio_ap/matrix/${OTHER}/assign_domain`, '2\n', ...sim] },
+    { say: 'A plan for four guests, checked as a whole against the host:', argv: ['check', 'plan.json', ...sim] },
+    { say: 'What the kernel writes about it all (dmesg):', argv: ['sim', 'log', 'host.json'] },
+    { say: 'The kernel\'s mask grammar has quirks: the blog article\'s `echo -4, -0xab > aqmask` is refused at the space:', argv: ['mask', 'eval', '--', '-4, -0xab\n'] },
+    { say: 'and chzdev\'s reversed range, which zdev accepts silently, is refused too:', argv: ['mask', 'eval', '--chzdev', '10-3'] },
+  ];
+}
 
 function shellWord(a: string): string {
   if (/^[\w@%+=:,./-]+$/.test(a)) return a;
   return `$'${a.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n')}'`;
 }
 
-const guests = [
-  { example: 'Example 1', list: [{ name: 'Guest1', adapters: [1, 2], domains: [5, 6] }, { name: 'Guest2', adapters: [1, 2], domains: [7] }] },
-  { example: 'Example 2', list: [{ name: 'Guest1', adapters: [1, 2], domains: [5, 6] }, { name: 'Guest2', adapters: [3, 4], domains: [5, 6] }] },
-  { example: 'Example 3', list: [{ name: 'Guest1', adapters: [1, 2], domains: [5, 6] }, { name: 'Guest2', adapters: [1], domains: [6, 7] }] },
-];
-
 export function demoCommand(run: Run): Command {
   return {
     path: ['demo'],
-    summary: 'run the documentation\'s worked examples through zmdev',
+    summary: 'walk the documentation\'s procedure end to end on a fresh simulated host',
     usage,
-    help: `${usage}\n\nEvaluates the mask examples of the kernel's vfio-ap document, the product\ndocumentation and the mediated-device blog article with \`zmdev mask eval\`, and checks\nthe documentation's guest configurations for APQNs given to two guests.`,
-    options: {},
-    async run(_args, io) {
-      io.stdout('zmdev demo: the documentation\'s examples, evaluated as the kernel and chzdev read them\n');
-      for (const step of steps) {
-        if (step.say) io.stdout(`\n# ${step.say}\n`);
-        io.stdout(`$ zmdev ${step.argv.map(shellWord).join(' ')}\n`);
-        const status = await run(step.argv, { stdout: io.stdout, stderr: io.stdout });
-        if (status !== EXIT_OK) io.stdout(`(exit status ${status})\n`);
-      }
-      io.stdout('\n# APQNs given to two guests (the kernel document\'s three configurations):\n');
-      for (const { example, list } of guests) {
-        const shared = findSharedApqns(list.map((g) => ({ adapters: ApMask.of(g.adapters), domains: ApMask.of(g.domains) })));
-        const desc = list.map((g) => `${g.name}: adapters ${g.adapters.join(',')} domains ${g.domains.join(',')}`).join('; ');
-        const verdict = shared.length === 0
-          ? 'valid: every APQN belongs to one guest'
-          : shared.map((s) => `invalid: ${list[s.a]!.name} and ${list[s.b]!.name} both get ${s.apqns.map(formatApqn).join(', ')}`).join('; ');
-        io.stdout(`${example}: ${desc}\n  ${verdict}\n`);
+    help: `${usage}
+
+Creates a temporary simulated host (the product documentation's: adapters 00, 01, 0a; domains
+0001, 0002, 0004, 001b), frees every queue but 01.001b, creates the example's mdev, shows its
+matrix and guest matrix, and shows the refusals zmdev explains. Every step is the zmdev command
+a user would type, with its output. Nothing outside a temporary folder is touched.`,
+    options: { kernel: { type: 'string' } },
+    async run({ values }, io) {
+      const kernel = typeof values.kernel === 'string' ? values.kernel : '6.15';
+      const dir = mkdtempSync(path.join(tmpdir(), 'zmdev-demo-'));
+      try {
+        writeFileSync(path.join(dir, 'plan.json'), `${JSON.stringify(plan, null, 2)}\n`);
+        const local = (a: string) => (a === 'host.json' || a === 'plan.json' ? path.join(dir, a) : a);
+        io.stdout(`zmdev demo: the product documentation's procedure on a simulated host\n(plan.json: ${JSON.stringify(plan)})\n`);
+        for (const step of steps(kernel)) {
+          if (step.say) io.stdout(`\n# ${step.say}\n`);
+          io.stdout(`$ zmdev ${step.argv.map(shellWord).join(' ')}\n`);
+          const status = await run(step.argv.map(local), { stdout: io.stdout, stderr: io.stdout });
+          if (status !== EXIT_OK) io.stdout(`(exit status ${status})\n`);
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
       return EXIT_OK;
     },

@@ -1,0 +1,115 @@
+// ApHost: the AP side of one host (real or simulated) behind a SysfsIO, as one object. Every
+// change holds the AP configuration lock that chzdev and ap-check use.
+import { ApMask } from '../mask/ap-mask.js';
+import type { SysfsIO } from '../sysfs/sysfs-io.js';
+import { applyMaskPlan, planMaskChange, readMasks, readMaxIds, type MaskChange, type MaskPlan, type Masks } from './bus.js';
+import { checkAssign, checkControlWithoutUsage, readHostFacts, type MatrixTarget } from './checks.js';
+import { withApConfigLock, type LockOptions } from './lock.js';
+import { readMatrixDevice, type MatrixDeviceInfo } from './matrix-device.js';
+import {
+  assignToMdev, configureMdev, createMdev, removeMdev, unassignFromMdev, type ChangeResult, type MatrixChange,
+} from './mdev.js';
+import { listMdevs, readMdev, type MdevInfo } from './mdev-read.js';
+
+export interface ApHostOptions {
+  /** The configuration lock (default /run/lock/s390apconfig.lock); false: no lock. */
+  lock?: LockOptions | false;
+}
+
+export interface CreateMdevOptions extends MatrixChange {
+  uuid?: string;
+  dryRun?: boolean;
+}
+
+export class ApHost {
+  readonly #lock: LockOptions | false;
+
+  constructor(readonly io: SysfsIO, opts: ApHostOptions = {}) {
+    this.#lock = opts.lock ?? {};
+  }
+
+  #locked<T>(fn: () => T): T {
+    return withApConfigLock(this.#lock, fn);
+  }
+
+  masks(): Masks {
+    return readMasks(this.io);
+  }
+
+  maxIds(): { adapter: number; domain: number } {
+    return readMaxIds(this.io);
+  }
+
+  /** What a mask change would do (moves, conflicts, write order); nothing is written. */
+  planMasks(change: MaskChange): MaskPlan {
+    return planMaskChange(this.io, change);
+  }
+
+  /** Changes apmask/aqmask; refused (EBUSY) before writing when an mdev holds APQNs it would reserve. */
+  setMasks(change: MaskChange): MaskPlan {
+    return this.#locked(() => {
+      const plan = planMaskChange(this.io, change);
+      applyMaskPlan(this.io, plan);
+      return plan;
+    });
+  }
+
+  matrixDevice(): MatrixDeviceInfo {
+    return readMatrixDevice(this.io);
+  }
+
+  mdevs(): string[] {
+    return listMdevs(this.io);
+  }
+
+  mdev(uuid: string): MdevInfo {
+    return readMdev(this.io, uuid);
+  }
+
+  /**
+   * Creates an mdev holding the given IDs. The checks run before anything is created; if the
+   * kernel refuses a write afterwards, the new mdev is removed again.
+   */
+  createMdev(opts: CreateMdevOptions = {}): ChangeResult {
+    const target: MatrixTarget = {
+      adapters: ApMask.of(opts.adapters ?? []),
+      domains: ApMask.of(opts.domains ?? []),
+      controlDomains: ApMask.of(opts.controlDomains ?? []),
+    };
+    return this.#locked(() => createAndConfigure(this.io, opts.uuid, target, opts.dryRun === true));
+  }
+
+  assign(uuid: string, change: MatrixChange, opts: { dryRun?: boolean } = {}): ChangeResult {
+    return this.#locked(() => assignToMdev(this.io, uuid, change, opts));
+  }
+
+  unassign(uuid: string, change: MatrixChange, opts: { dryRun?: boolean } = {}): ChangeResult {
+    return this.#locked(() => unassignFromMdev(this.io, uuid, change, opts));
+  }
+
+  /** Makes the mdev hold exactly `target` (ap_config where the kernel has it). */
+  configure(uuid: string, target: MatrixTarget, opts: { dryRun?: boolean } = {}): ChangeResult {
+    return this.#locked(() => configureMdev(this.io, uuid, target, opts));
+  }
+
+  removeMdev(uuid: string): void {
+    this.#locked(() => removeMdev(this.io, uuid));
+  }
+}
+
+function createAndConfigure(io: SysfsIO, uuid: string | undefined, target: MatrixTarget, dryRun: boolean): ChangeResult {
+  if (dryRun) {
+    // The checks a new, empty mdev would meet on the host as it is now.
+    const id = uuid ?? '(new)';
+    const refusal = checkControlWithoutUsage(target, id) ?? checkAssign(target, readHostFacts(io), id);
+    if (refusal) throw refusal;
+    return { uuid: id, writes: [], method: 'single-writes' };
+  }
+  const id = createMdev(io, uuid);
+  try {
+    return configureMdev(io, id, target);
+  } catch (e) {
+    removeMdev(io, id);
+    throw e;
+  }
+}

@@ -1,0 +1,125 @@
+// Reading vfio-ap mediated devices: which exist, their matrix (M), what the guest gets (the
+// guest matrix S) and why the two differ.
+import { ApMask } from '../mask/ap-mask.js';
+import { apqnsOf, parseMatrix, type Apqn } from '../mask/apqn.js';
+import { parseApConfig } from '../mask/grammar.js';
+import type { SysfsIO } from '../sysfs/sysfs-io.js';
+import { isSysfsError } from './errors.js';
+import { AP_BUS, MATRIX_DEVICE, checkUuid, mdevDir, queueDir } from './paths.js';
+
+const UUID_NAME = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The UUIDs of the vfio-ap mdevs that exist, sorted. */
+export function listMdevs(io: SysfsIO): string[] {
+  if (!io.exists(MATRIX_DEVICE)) return [];
+  return io.list(MATRIX_DEVICE).filter((n) => UUID_NAME.test(n));
+}
+
+export interface MdevMatrix {
+  uuid: string;
+  adapters: ApMask;
+  domains: ApMask;
+  controlDomains: ApMask;
+}
+
+/** M of one mdev: from ap_config where the kernel has it, else from matrix and control_domains. */
+export function readMdevMatrix(io: SysfsIO, uuid: string): MdevMatrix {
+  const dir = mdevDir(uuid);
+  const [apConfig, matrix, control] = io.readMany([`${dir}/ap_config`, `${dir}/matrix`, `${dir}/control_domains`]);
+  if (typeof apConfig === 'string') {
+    const m = parseApConfig(apConfig);
+    return { uuid: checkUuid(uuid), adapters: m.apm, domains: m.aqm, controlDomains: m.adm };
+  }
+  if (typeof matrix !== 'string') throw matrix;
+  if (typeof control !== 'string') throw control;
+  const parsed = parseMatrix(matrix);
+  const adm = control.split('\n').filter(Boolean).map((l) => parseInt(l, 16));
+  return { uuid: checkUuid(uuid), adapters: parsed.adapters, domains: parsed.domains, controlDomains: ApMask.of(adm) };
+}
+
+/** M of every mdev. */
+export function listMdevMatrices(io: SysfsIO): MdevMatrix[] {
+  return listMdevs(io).map((u) => readMdevMatrix(io, u));
+}
+
+/** Why an adapter, domain or control domain of M does not reach the guest. */
+export interface FilterReason {
+  kind: 'adapter' | 'domain' | 'control-domain';
+  id: number;
+  reason: string;
+  /** The queue that caused an adapter to be filtered, when there is one. */
+  queue?: Apqn;
+}
+
+export interface MdevInfo extends MdevMatrix {
+  matrix: Apqn[];
+  /** What the guest gets (or would get); null on kernels without guest_matrix (before 6.0). */
+  guestMatrix: Apqn[] | null;
+  guestAdapters: ApMask | null;
+  guestDomains: ApMask | null;
+  /** Every difference between matrix and guest matrix, explained. */
+  filtered: FilterReason[];
+}
+
+function hostConfig(io: SysfsIO): { apm: ApMask | null; aqm: ApMask | null; adm: ApMask | null } {
+  const read = (attr: string): ApMask | null => {
+    const [t] = io.readMany([`${AP_BUS}/${attr}`]);
+    return typeof t === 'string' && t.startsWith('0x') ? ApMask.fromReadFormat(t) : null;
+  };
+  return { apm: read('ap_adapter_mask'), aqm: read('ap_usage_domain_mask'), adm: read('ap_control_domain_mask') };
+}
+
+/** Why the queue of an APQN would keep its adapter from the guest, or undefined when it is passable. */
+function queueProblem(io: SysfsIO, q: Apqn): string | undefined {
+  const dir = queueDir(q.adapter, q.domain);
+  if (!io.exists(dir)) return 'has no queue device';
+  try {
+    const driver = io.readlink(`${dir}/driver`).split('/').pop();
+    if (driver !== 'vfio_ap') return `is bound to ${driver}, not vfio_ap`;
+  } catch (e) {
+    if (!isSysfsError(e, 'ENOENT')) throw e;
+    return 'is not bound to any driver';
+  }
+  return undefined;
+}
+
+const hex2 = (n: number) => n.toString(16).padStart(2, '0');
+const hex4 = (n: number) => n.toString(16).padStart(4, '0');
+
+export function readMdev(io: SysfsIO, uuid: string): MdevInfo {
+  const m = readMdevMatrix(io, uuid);
+  const [gm] = io.readMany([`${mdevDir(uuid)}/guest_matrix`]);
+  const guest = typeof gm === 'string' ? parseMatrix(gm) : null;
+  if (guest === null && gm instanceof Error && !isSysfsError(gm, 'ENOENT')) throw gm;
+  const filtered: FilterReason[] = [];
+  const h = hostConfig(io);
+  if (guest) {
+    for (const d of m.domains.andNot(guest.domains)) {
+      filtered.push({ kind: 'domain', id: d, reason: `domain ${hex4(d)} is not in the host's AP configuration (ap_usage_domain_mask); it reaches the guest once it is configured` });
+    }
+    for (const a of m.adapters.andNot(guest.adapters)) {
+      if (h.apm && !h.apm.has(a)) {
+        filtered.push({ kind: 'adapter', id: a, reason: `adapter ${hex2(a)} is not in the host's AP configuration (ap_adapter_mask); it reaches the guest once it is configured` });
+        continue;
+      }
+      const bad = m.domains.and(h.aqm ?? ApMask.FULL).ids().map((d) => ({ adapter: a, domain: d }))
+        .map((q) => ({ q, problem: queueProblem(io, q) })).find((x) => x.problem);
+      filtered.push(bad
+        ? { kind: 'adapter', id: a, queue: bad.q, reason: `adapter ${hex2(a)} is filtered because queue ${hex2(a)}.${hex4(bad.q.domain)} ${bad.problem}; the architecture passes whole adapters only` }
+        : { kind: 'adapter', id: a, reason: `adapter ${hex2(a)} is filtered because one of its queues failed its last reset` });
+    }
+  }
+  if (h.adm) {
+    for (const d of m.controlDomains.andNot(h.adm)) {
+      filtered.push({ kind: 'control-domain', id: d, reason: `control domain ${hex4(d)} is not in the host's ap_control_domain_mask; the guest does not get it` });
+    }
+  }
+  return {
+    ...m,
+    matrix: apqnsOf(m.adapters, m.domains),
+    guestMatrix: guest ? guest.apqns : null,
+    guestAdapters: guest ? guest.adapters : null,
+    guestDomains: guest ? guest.domains : null,
+    filtered,
+  };
+}
