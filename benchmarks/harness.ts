@@ -42,37 +42,75 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/** One variant to measure: calibrated and warmed by prepare(), then one repetition per sample(). */
+export interface Spec {
+  prepare(): void;
+  /** Time of one op in nanoseconds, from one repetition. */
+  sample(): number;
+  reps: number;
+}
+
 /**
- * Times `fn(i)` (i is the call number, for rotating over inputs). One repetition calls it `calls`
- * times, calibrated so that a repetition lasts about targetMs; the result is the median over reps.
+ * A variant that calls `fn(i)` (i is the call number, for rotating over inputs). One repetition
+ * calls it `calls` times, calibrated so that a repetition lasts about targetMs.
  */
-export function time(fn: (i: number) => unknown, opts: TimeOptions = {}): Measurement {
+export function spec(fn: (i: number) => unknown, opts: TimeOptions = {}): Spec {
   const opsPerCall = opts.opsPerCall ?? 1;
   const targetMs = opts.targetMs ?? 25;
-  const reps = opts.reps ?? 7;
   const warmupReps = opts.warmupReps ?? 2;
-  collect();
-  // Calibrate: double the call count until one run takes at least a fifth of the target.
   let calls = 1;
-  for (;;) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < calls; i++) consume(fn(i));
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    if (ms >= targetMs / 5 || calls >= 1 << 26) {
-      calls = Math.max(1, Math.round((calls * targetMs) / Math.max(ms, 1e-3)));
-      break;
-    }
-    calls *= 2;
+  return {
+    reps: opts.reps ?? 7,
+    prepare(): void {
+      collect();
+      // Double the call count until one run takes at least a fifth of the target.
+      for (;;) {
+        const t0 = process.hrtime.bigint();
+        for (let i = 0; i < calls; i++) consume(fn(i));
+        const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+        if (ms >= targetMs / 5 || calls >= 1 << 26) {
+          calls = Math.max(1, Math.round((calls * targetMs) / Math.max(ms, 1e-3)));
+          break;
+        }
+        calls *= 2;
+      }
+      for (let r = 0; r < warmupReps; r++) for (let i = 0; i < calls; i++) consume(fn(i));
+    },
+    sample(): number {
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < calls; i++) consume(fn(i));
+      return Number(process.hrtime.bigint() - t0) / (calls * opsPerCall);
+    },
+  };
+}
+
+/** A variant timed elsewhere (e.g. a child process): each sample() reports one time per op. */
+export function external(sample: () => number, reps: number): Spec {
+  return { reps, prepare(): void {}, sample };
+}
+
+/**
+ * Measures the variants of one case interleaved: every round takes one repetition of each, so
+ * that load from elsewhere on the machine falls on all of them alike, and each result is the
+ * median of its repetitions. A full GC runs before every repetition.
+ */
+export function measure(specs: Spec[]): Measurement[] {
+  for (const s of specs) s.prepare();
+  const samples: number[][] = specs.map(() => []);
+  const rounds = Math.max(...specs.map((s) => s.reps));
+  for (let r = 0; r < rounds; r++) {
+    specs.forEach((s, k) => {
+      if (r >= s.reps) return;
+      collect();
+      samples[k]!.push(s.sample());
+    });
   }
-  for (let r = 0; r < warmupReps; r++) for (let i = 0; i < calls; i++) consume(fn(i));
-  collect();
-  const samples: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < calls; i++) consume(fn(i));
-    samples.push(Number(process.hrtime.bigint() - t0) / (calls * opsPerCall));
-  }
-  return { nsPerOp: median(samples), minNs: Math.min(...samples), maxNs: Math.max(...samples), reps };
+  return samples.map((xs) => ({ nsPerOp: median(xs), minNs: Math.min(...xs), maxNs: Math.max(...xs), reps: xs.length }));
+}
+
+/** Times one variant on its own (see spec and measure). */
+export function time(fn: (i: number) => unknown, opts: TimeOptions = {}): Measurement {
+  return measure([spec(fn, opts)])[0]!;
 }
 
 export { median };
