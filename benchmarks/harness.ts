@@ -92,18 +92,20 @@ export function external(sample: () => number, reps: number): Spec {
 /**
  * Measures the variants of one case interleaved: every round takes one repetition of each, so
  * that load from elsewhere on the machine falls on all of them alike, and each result is the
- * median of its repetitions. A full GC runs before every repetition.
+ * median of its repetitions.
  */
 export function measure(specs: Spec[]): Measurement[] {
   for (const s of specs) s.prepare();
   const samples: number[][] = specs.map(() => []);
   const rounds = Math.max(...specs.map((s) => s.reps));
   for (let r = 0; r < rounds; r++) {
-    specs.forEach((s, k) => {
-      if (r >= s.reps) return;
-      collect();
-      samples[k]!.push(s.sample());
-    });
+    // One full GC per round, and each round starts with the next variant: the one timed right
+    // after a GC (while V8 may still sweep on the other core) is a different one every round.
+    collect();
+    for (let j = 0; j < specs.length; j++) {
+      const k = (r + j) % specs.length;
+      if (r < specs[k]!.reps) samples[k]!.push(specs[k]!.sample());
+    }
   }
   return samples.map((xs) => ({ nsPerOp: median(xs), minNs: Math.min(...xs), maxNs: Math.max(...xs), reps: xs.length }));
 }
