@@ -402,13 +402,14 @@ export function guestUsability(inv: Inventory): QueueUsability[] {
       reasons.push({
         code: 'reserved', apmaskBit: q.adapter, aqmaskBit: q.domain,
         message: `${q.apqn} is reserved for the host: apmask bit ${q.adapter} and aqmask bit ${q.domain} are both set; ` +
-          `clear one of them (echo -${q.adapter} > /sys/bus/ap/apmask, or echo -${q.domain} > /sys/bus/ap/aqmask)`,
+          `clear one of them (zmdev masks set apmask=-${q.adapter}, or zmdev masks set aqmask=-${q.domain})`,
       });
     }
-    if (card && card.hwtype < MIN_VFIO_HWTYPE) {
+    const tooOld = card !== undefined && card.hwtype < MIN_VFIO_HWTYPE;
+    if (tooOld) {
       reasons.push({
-        code: 'hwtype', hwtype: card.hwtype,
-        message: `${q.apqn} is on a card of hardware type ${card.hwtype}; vfio_ap takes only CEX4 (type 10) and newer`,
+        code: 'hwtype', hwtype: card!.hwtype,
+        message: `${q.apqn} is on a card of hardware type ${card!.hwtype}; vfio_ap takes only CEX4 (type 10) and newer`,
       });
     }
     if (card?.config === false || q.config === false) {
@@ -427,7 +428,8 @@ export function guestUsability(inv: Inventory): QueueUsability[] {
         message: `${of === 'card' ? card!.name : q.apqn} is checkstopped; the hardware must be repaired or reset`,
       });
     }
-    if (!reserved && q.driver !== 'vfio_ap') {
+    // A card older than CEX4 already explains why vfio_ap did not take its free queues.
+    if (!reserved && q.driver !== 'vfio_ap' && !(tooOld && q.driver === null)) {
       reasons.push({
         code: 'not-bound', driver: q.driver, vfioApLoaded,
         message: !vfioApLoaded

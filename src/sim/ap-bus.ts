@@ -46,10 +46,13 @@ export function detach(host: SimHost, q: QueueState): void {
   q.initiated = false;
 }
 
-/** Which driver accepts an unbound queue: cex4queue when reserved, vfio_ap (if loaded) otherwise. */
+/**
+ * Which driver accepts an unbound queue: cex4queue when reserved; otherwise vfio_ap (if loaded),
+ * which takes CEX4 (hwtype 10) and newer only — older queues stay unbound.
+ */
 export function probe(host: SimHost, q: QueueState): void {
   if (host.reserved(q.adapter, q.domain)) attach(host, q, 'cex4queue');
-  else if (host.state.vfioApLoaded) attach(host, q, 'vfio_ap');
+  else if (host.state.vfioApLoaded && (host.adapter(q.adapter)?.hwtype ?? 0) >= 10) attach(host, q, 'vfio_ap');
 }
 
 function attach(host: SimHost, q: QueueState, driver: QueueDriver): void {

@@ -9,8 +9,8 @@ import {
 export type PresetName = 'seed' | 'kernel-doc' | 'empty' | 'large';
 export const PRESET_NAMES: readonly PresetName[] = ['seed', 'kernel-doc', 'empty', 'large'];
 
-/** TAPQ facility bits (bit 0 = 0x80000000): S M C D A X N F as lszcrypt names them. */
-const FN = { S: 0x80000000, M: 0x40000000, C: 0x20000000, D: 0x10000000, A: 0x08000000, X: 0x04000000, N: 0x02000000, F: 0x01000000 };
+/** TAPQ facility bits (bit 0 = 0x80000000), as lszcrypt's letters S M C D A X N H F R name them. */
+const FN = { S: 0x80000000, M: 0x40000000, C: 0x20000000, D: 0x10000000, A: 0x08000000, X: 0x04000000, N: 0x02000000, F: 0x00800000 };
 const FUNCTIONS: Record<CardMode, number> = {
   A: (FN.M | FN.C | FN.A | FN.N | FN.F) >>> 0,
   C: (FN.S | FN.D | FN.N | FN.F) >>> 0,
@@ -20,7 +20,8 @@ const FUNCTIONS: Record<CardMode, number> = {
 /** A configured, online card of the given family and mode with the usual TAPQ values. */
 export function makeAdapter(id: number, generation: CardGeneration, mode: CardMode): AdapterState {
   return {
-    id, generation, mode, hwtype: generation + 6, rawHwtype: generation + 6, depth: 7,
+    // depth is what the attribute shows: the TAPQ queue-depth field (7) plus one.
+    id, generation, mode, hwtype: generation + 6, rawHwtype: generation + 6, depth: 8,
     functions: FUNCTIONS[mode], maxMsgSize: 12288, config: true, chkstop: false, online: true, bound: true, requestCount: 0,
   };
 }
@@ -71,7 +72,7 @@ export function presetState(name: PresetName, profile: ProfileName = '6.15'): Si
     format: STATE_FORMAT,
     profile,
     host: {
-      qci: true, facilities: ['APSC', 'APXA', 'QACT', 'RC8A', 'APSB'], na: 255, nd: 255,
+      qci: true, facilities: ['APSC', 'APXA', 'QACT', 'RC8A'], na: 255, nd: 255,
       adapters: p.adapters, domains: p.domains, controlDomains: p.controlDomains,
     },
     apmask: ApMask.FULL.toString(),

@@ -22,10 +22,10 @@ t.test('card attributes of the seed host', async (t) => {
   ]);
   t.equal(sysfs.read(`${c}/hwtype`), '14\n');
   t.equal(sysfs.read(`${c}/raw_hwtype`), '14\n');
-  t.equal(sysfs.read(`${c}/depth`), '7\n');
-  t.equal(sysfs.read(`${c}/ap_functions`), '0x93000000\n');
-  t.equal(sysfs.read('devices/ap/card00/ap_functions'), '0x6B000000\n', 'uppercase hex');
-  t.equal(sysfs.read('devices/ap/card0a/ap_functions'), '0x07000000\n');
+  t.equal(sysfs.read(`${c}/depth`), '8\n', 'the queue-depth field plus one');
+  t.equal(sysfs.read(`${c}/ap_functions`), '0x92800000\n');
+  t.equal(sysfs.read('devices/ap/card00/ap_functions'), '0x6A800000\n', 'uppercase hex');
+  t.equal(sysfs.read('devices/ap/card0a/ap_functions'), '0x06800000\n');
   t.equal(sysfs.read(`${c}/modalias`), 'ap:t0E\n');
   t.equal(sysfs.read(`${c}/type`), 'CEX8C\n');
   t.equal(sysfs.read('devices/ap/card00/type'), 'CEX8A\n');
@@ -50,7 +50,7 @@ t.test('queue attributes and counters', async (t) => {
   ]);
   t.equal(sysfs.read(`${q}/reset`), 'No Reset Timer set.\n');
   t.equal(sysfs.read(`${q}/interrupt`), 'Interrupts enabled.\n');
-  t.equal(sysfs.read(`${q}/ap_functions`), '0x93000000\n');
+  t.equal(sysfs.read(`${q}/ap_functions`), '0x92800000\n');
   t.equal(sysfs.read(`${q}/config`), '1\n');
   t.equal(sysfs.read(`${q}/chkstop`), '0\n');
   t.equal(sysfs.read(`${q}/load`), '0\n');

@@ -119,7 +119,7 @@ t.test('checkState says what is wrong', async (t) => {
   s.log = [1];
   const errs = checkState(s);
   for (const want of [
-    /^format: expected "zmdev-sim\/1"/, /^host\.facilities\[5\]: expected one of/, /^host\.na: expected an integer from 0 to 255, got 300/,
+    /^format: expected "zmdev-sim\/1"/, /^host\.facilities\[4\]: expected one of/, /^host\.na: expected an integer from 0 to 255, got 300/,
     /^host\.adapters\[1\]\.id: adapter 0 is listed twice/, /^host\.adapters\[0\]\.mode/, /^host\.adapters\[0\]\.config: expected true or false/,
     /^host\.domains: expected an array/, /^bus: expected an object/, /^bus\.apDomain/, /^queues\[0\]\.driver/, /^queues\[1\]: expected an object/,
     /^mdevs\[0\]\.apm: expected 0x/, /^mdevs\[0\]\.guest/, /^mdevs\[1\]\.uuid: .* is listed twice/, /^mdevs\[1\]\.shadow: expected an object/,
