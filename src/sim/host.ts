@@ -22,7 +22,7 @@ export function fromMatrix(m: Matrix): MatrixState {
 const key = (a: number, d: number) => (a << 8) | d;
 
 export class SimHost {
-  private index: Map<number, QueueState> | null = null;
+  private index: { byApqn: Map<number, QueueState>; byAdapter: Map<number, QueueState[]> } | null = null;
   /** A scan is adding host resources: filtering waits for its end (§4.5). */
   scanPending = false;
 
@@ -65,11 +65,27 @@ export class SimHost {
   }
 
   queue(adapter: number, domain: number): QueueState | undefined {
+    return this.indexes().byApqn.get(key(adapter, domain));
+  }
+
+  /** The queue devices of one card, in domain order (a sysfs read of a big host asks often). */
+  queuesOfAdapter(adapter: number): readonly QueueState[] {
+    return this.indexes().byAdapter.get(adapter) ?? [];
+  }
+
+  private indexes(): { byApqn: Map<number, QueueState>; byAdapter: Map<number, QueueState[]> } {
     if (!this.index) {
-      this.index = new Map();
-      for (const q of this.state.queues) this.index.set(key(q.adapter, q.domain), q);
+      const byApqn = new Map<number, QueueState>();
+      const byAdapter = new Map<number, QueueState[]>();
+      for (const q of this.state.queues) {
+        byApqn.set(key(q.adapter, q.domain), q);
+        const list = byAdapter.get(q.adapter);
+        if (list) list.push(q);
+        else byAdapter.set(q.adapter, [q]);
+      }
+      this.index = { byApqn, byAdapter };
     }
-    return this.index.get(key(adapter, domain));
+    return this.index;
   }
 
   /** Adds queue devices (kept sorted) or removes them. */

@@ -57,6 +57,15 @@ export class SimSysfs implements SysfsIO {
   }
 
   readMany(paths: readonly string[]): Array<string | SysfsError> {
+    this.batch = new Map();
+    try {
+      return this.readEach(paths);
+    } finally {
+      this.batch = null;
+    }
+  }
+
+  private readEach(paths: readonly string[]): Array<string | SysfsError> {
     return paths.map((p) => {
       try {
         return this.read(p);
@@ -135,7 +144,8 @@ export class SimSysfs implements SysfsIO {
         continue;
       }
       if (node.kind !== 'dir') throw this.error('ENOTDIR', syscall, p, `${at.join('/')} is not a directory`);
-      const make = Object.hasOwn(node.entries(), name) ? node.entries()[name] : undefined;
+      const entries = this.entriesOf(node, at);
+      const make = Object.hasOwn(entries, name) ? entries[name] : undefined;
       if (!make) throw this.error('ENOENT', syscall, p, `no such file or directory`);
       const next = make();
       if (next.kind === 'link' && (todo.length > 0 || follow)) {
@@ -150,6 +160,17 @@ export class SimSysfs implements SysfsIO {
       node = next;
     }
     return { node, at };
+  }
+
+  // Within one readMany the host does not change, so a directory's entries are built once.
+  private batch: Map<string, Record<string, () => SimNode>> | null = null;
+
+  private entriesOf(node: Extract<SimNode, { kind: 'dir' }>, at: string[]): Record<string, () => SimNode> {
+    if (!this.batch) return node.entries();
+    const key = at.join('/');
+    let entries = this.batch.get(key);
+    if (!entries) this.batch.set(key, (entries = node.entries()));
+    return entries;
   }
 
   private at(parts: string[]): SimNode {
@@ -233,7 +254,7 @@ export class SimSysfs implements SysfsIO {
 
   private card(a: AdapterState): SimNode {
     const h = this.host;
-    const queues = () => h.state.queues.filter((q) => q.adapter === a.id);
+    const queues = () => h.queuesOfAdapter(a.id);
     return dir(() => ({
       hwtype: () => ro(() => num(a.hwtype)),
       raw_hwtype: () => ro(() => num(a.rawHwtype)),
