@@ -3,12 +3,14 @@
 import { ApMask } from '../mask/ap-mask.js';
 import type { SysfsIO } from '../sysfs/sysfs-io.js';
 import { applyMaskPlan, planMaskChange, readMasks, readMaxIds, type MaskChange, type MaskPlan, type Masks } from './bus.js';
-import { checkAssign, checkControlWithoutUsage, readHostFacts, type MatrixTarget } from './checks.js';
+import { formatApConfig } from '../mask/grammar.js';
+import { checkApConfig, checkAssign, checkControlWithoutUsage, readHostFacts, type MatrixTarget } from './checks.js';
 import { withApConfigLock, type LockOptions } from './lock.js';
 import { readMatrixDevice, type MatrixDeviceInfo } from './matrix-device.js';
 import {
-  assignToMdev, configureMdev, createMdev, removeMdev, unassignFromMdev, type ChangeResult, type MatrixChange,
+  assignToMdev, checkCreate, configureMdev, createMdev, removeMdev, singleWrites, unassignFromMdev, type ChangeResult, type MatrixChange,
 } from './mdev.js';
+import { checkUuid, newUuid } from './paths.js';
 import { listMdevs, readMdev, type MdevInfo } from './mdev-read.js';
 
 export interface ApHostOptions {
@@ -68,7 +70,8 @@ export class ApHost {
 
   /**
    * Creates an mdev holding the given IDs. The checks run before anything is created; if the
-   * kernel refuses a write afterwards, the new mdev is removed again.
+   * kernel refuses a write afterwards, the new mdev is removed again. A dry run makes the same
+   * checks and returns the writes the new mdev would get.
    */
   createMdev(opts: CreateMdevOptions = {}): ChangeResult {
     const target: MatrixTarget = {
@@ -98,14 +101,21 @@ export class ApHost {
 }
 
 function createAndConfigure(io: SysfsIO, uuid: string | undefined, target: MatrixTarget, dryRun: boolean): ChangeResult {
+  const id = uuid === undefined ? newUuid() : checkUuid(uuid);
+  const name = dryRun && uuid === undefined ? '(new)' : id;
+  // Every check runs before the create, so that a refusal leaves nothing written (not even an
+  // mdev created and removed again), and a dry run meets the same refusals.
+  checkCreate(io, id);
+  const apConfig = readMatrixDevice(io).capabilities.apConfig === true;
+  const facts = readHostFacts(io);
+  const refusal = checkControlWithoutUsage(target, name) ?? (apConfig ? checkApConfig : checkAssign)(target, facts, name);
+  if (refusal) throw refusal;
   if (dryRun) {
-    // The checks a new, empty mdev would meet on the host as it is now.
-    const id = uuid ?? '(new)';
-    const refusal = checkControlWithoutUsage(target, id) ?? checkAssign(target, readHostFacts(io), id);
-    if (refusal) throw refusal;
-    return { uuid: id, writes: [], method: 'single-writes' };
+    return apConfig
+      ? { uuid: name, writes: [{ attr: 'ap_config', value: formatApConfig({ apm: target.adapters, aqm: target.domains, adm: target.controlDomains }) }], method: 'ap_config' }
+      : { uuid: name, writes: singleWrites({ adapters: ApMask.EMPTY, domains: ApMask.EMPTY, controlDomains: ApMask.EMPTY }, target), method: 'single-writes' };
   }
-  const id = createMdev(io, uuid);
+  createMdev(io, id);
   try {
     return configureMdev(io, id, target);
   } catch (e) {

@@ -4,10 +4,32 @@ import { ApMask } from '../mask/ap-mask.js';
 import { apqnsOf, parseMatrix, type Apqn } from '../mask/apqn.js';
 import { parseApConfig } from '../mask/grammar.js';
 import type { SysfsIO } from '../sysfs/sysfs-io.js';
-import { isSysfsError } from './errors.js';
+import { ApError, isSysfsError } from './errors.js';
 import { AP_BUS, MATRIX_DEVICE, checkUuid, mdevDir, queueDir } from './paths.js';
 
 const UUID_NAME = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** ENOENT (before anything is read or written) when vfio_ap is not loaded. */
+export function requireMatrixDevice(io: SysfsIO): void {
+  if (!io.exists(MATRIX_DEVICE)) {
+    throw new ApError({
+      code: 'ENOENT',
+      message: `${MATRIX_DEVICE} does not exist: the vfio_ap module is not loaded; load it with \`modprobe vfio_ap\``,
+      path: MATRIX_DEVICE,
+      precheck: true,
+    });
+  }
+}
+
+/** Checks the UUID, then that the mdev exists (ENOENT otherwise); returns the UUID in lowercase. */
+export function requireMdev(io: SysfsIO, uuid: string): string {
+  const id = checkUuid(uuid);
+  requireMatrixDevice(io);
+  if (!io.exists(mdevDir(id))) {
+    throw new ApError({ code: 'ENOENT', message: `mdev ${id} does not exist (zmdev mdev list shows the mdevs of this host)`, mdev: id, path: mdevDir(id), precheck: true });
+  }
+  return id;
+}
 
 /** The UUIDs of the vfio-ap mdevs that exist, sorted. */
 export function listMdevs(io: SysfsIO): string[] {
@@ -87,7 +109,7 @@ const hex2 = (n: number) => n.toString(16).padStart(2, '0');
 const hex4 = (n: number) => n.toString(16).padStart(4, '0');
 
 export function readMdev(io: SysfsIO, uuid: string): MdevInfo {
-  const m = readMdevMatrix(io, uuid);
+  const m = readMdevMatrix(io, requireMdev(io, uuid));
   const [gm] = io.readMany([`${mdevDir(uuid)}/guest_matrix`]);
   const guest = typeof gm === 'string' ? parseMatrix(gm) : null;
   if (guest === null && gm instanceof Error && !isSysfsError(gm, 'ENOENT')) throw gm;

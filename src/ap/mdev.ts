@@ -7,8 +7,8 @@ import type { SysfsIO } from '../sysfs/sysfs-io.js';
 import { readMaxIds } from './bus.js';
 import { checkApConfig, checkAssign, checkControlWithoutUsage, checkMax, readHostFacts, type MatrixTarget } from './checks.js';
 import { ApError, isSysfsError, kernelRefusal } from './errors.js';
-import { readMdevMatrix } from './mdev-read.js';
-import { MATRIX_DEVICE, MDEV_TYPE_DIR, checkUuid, mdevDir, newUuid } from './paths.js';
+import { readMdevMatrix, requireMatrixDevice, requireMdev } from './mdev-read.js';
+import { MDEV_TYPE_DIR, checkUuid, mdevDir, newUuid } from './paths.js';
 
 export type MatrixKind = 'adapter' | 'domain' | 'control_domain';
 
@@ -31,33 +31,18 @@ function idText(kind: MatrixKind, id: number): string {
   return `0x${id.toString(16).padStart(kind === 'adapter' ? 2 : 4, '0')}`;
 }
 
-function requireMatrixDevice(io: SysfsIO): void {
-  if (!io.exists(MATRIX_DEVICE)) {
-    throw new ApError({
-      code: 'ENOENT',
-      message: `${MATRIX_DEVICE} does not exist: the vfio_ap module is not loaded; load it with \`modprobe vfio_ap\``,
-      path: MATRIX_DEVICE,
-      precheck: true,
-    });
-  }
-}
-
-function requireMdev(io: SysfsIO, uuid: string): string {
-  const id = checkUuid(uuid);
+/** What a create of mdev `id` (a checked UUID) would meet first: vfio_ap not loaded (ENOENT), the UUID taken (EEXIST). */
+export function checkCreate(io: SysfsIO, id: string): void {
   requireMatrixDevice(io);
-  if (!io.exists(mdevDir(id))) {
-    throw new ApError({ code: 'ENOENT', message: `mdev ${id} does not exist (zmdev mdev list shows the mdevs of this host)`, mdev: id, path: mdevDir(id), precheck: true });
+  if (io.exists(mdevDir(id))) {
+    throw new ApError({ code: 'EEXIST', message: `mdev ${id} already exists; pick another UUID or omit it to get a new one`, mdev: id, precheck: true });
   }
-  return id;
 }
 
 /** Creates an mdev (with the given UUID or a new one) and returns its UUID. */
 export function createMdev(io: SysfsIO, uuid?: string): string {
   const id = uuid === undefined ? newUuid() : checkUuid(uuid);
-  requireMatrixDevice(io);
-  if (io.exists(mdevDir(id))) {
-    throw new ApError({ code: 'EEXIST', message: `mdev ${id} already exists; pick another UUID or omit it to get a new one`, mdev: id, precheck: true });
-  }
+  checkCreate(io, id);
   try {
     io.write(`${MDEV_TYPE_DIR}/create`, id);
   } catch (e) {
