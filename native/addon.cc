@@ -150,16 +150,19 @@ Napi::Value PopcountMasks(const Napi::CallbackInfo& info) {
 Napi::Value FindSharedApqns(const Napi::CallbackInfo& info) {
   Bytes m = GetBytes(info, 0, "matrices");
   if (m.length % zmdev::kMatrixBytes) throw Napi::RangeError::New(info.Env(), "matrices length must be a multiple of 64");
-  std::vector<zmdev::ApqnConflict> found;
-  zmdev::find_shared_apqns(m.data, m.length / zmdev::kMatrixBytes, found);
-  Napi::Uint32Array out = Napi::Uint32Array::New(info.Env(), found.size() * 3);
-  uint32_t* d = out.Data();
-  for (size_t i = 0; i < found.size(); ++i) {
-    d[3 * i] = found[i].a;
-    d[3 * i + 1] = found[i].b;
-    d[3 * i + 2] = found[i].apqn;
+  static_assert(sizeof(zmdev::ApqnConflict) == 3 * sizeof(uint32_t), "a conflict is three packed uint32");
+  auto* found = new std::vector<zmdev::ApqnConflict>();
+  zmdev::find_shared_apqns(m.data, m.length / zmdev::kMatrixBytes, *found);
+  if (found->empty()) {
+    delete found;
+    return Napi::Uint32Array::New(info.Env(), 0);
   }
-  return out;
+  // Hand the result's memory to JavaScript as it is: no zero-filled copy of a possibly large array.
+  size_t n = found->size();
+  Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(
+      info.Env(), found->data(), n * sizeof(zmdev::ApqnConflict),
+      [](Napi::Env, void*, std::vector<zmdev::ApqnConflict>* v) { delete v; }, found);
+  return Napi::Uint32Array::New(info.Env(), n * 3, buf, 0);
 }
 
 // ---- sysfs I/O: synchronous (a sysfs read costs well under a microsecond; a thread hop costs 30),
