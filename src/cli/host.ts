@@ -1,7 +1,7 @@
 // Which host a command works on: a simulated one kept in a state file (--sim FILE), or a sysfs
 // tree (--sysfs DIR, default /sys). A simulated host is saved back atomically after the command.
 import { ApHost } from '../ap/host.js';
-import { acquireApConfigLock } from '../ap/lock.js';
+import { acquireApConfigLock, type LockOptions } from '../ap/lock.js';
 import { AP_BUS } from '../ap/paths.js';
 import { ZmdevError } from '../errors.js';
 import { SimHost } from '../sim/host.js';
@@ -69,9 +69,9 @@ export function hoistHostOptions(argv: string[]): string[] {
  * load-change-save (so two zmdev runs on one state file never interleave). Refuses a tree
  * without an AP bus, pointing to --sim. Call done() when finished: it saves and unlocks.
  */
-export function openApHost(args: ParsedArgs, usage: string): { ap: ApHost; host: OpenHost; done(save: boolean): void } {
+export function openApHost(args: ParsedArgs, usage: string, lock: LockOptions = {}): { ap: ApHost; host: OpenHost; done(save: boolean): void } {
   const simFile = args.values.sim;
-  const release = typeof simFile === 'string' ? acquireApConfigLock({ path: `${simFile}.lock` }) : () => undefined;
+  const release = typeof simFile === 'string' ? acquireApConfigLock({ ...lock, path: `${simFile}.lock` }) : () => undefined;
   try {
     const host = openHost(args, usage);
     if (!host.io.exists(AP_BUS)) {
@@ -81,7 +81,7 @@ export function openApHost(args: ParsedArgs, usage: string): { ap: ApHost; host:
           'to work on a simulated host, create one with `zmdev sim init host.json` and add `--sim host.json`',
       });
     }
-    const ap = new ApHost(host.io, { lock: host.sim ? false : {} });
+    const ap = new ApHost(host.io, { lock: host.sim ? false : lock });
     return {
       ap,
       host,

@@ -42,16 +42,22 @@ t.test('unknown commands are usage errors', async (t) => {
   t.match(g.stderr, /'mask nope' is not a command; try 'zmdev mask eval'/);
 });
 
-t.test('demo walks the documentation examples', async (t) => {
+t.test('demo walks the product documentation\'s procedure on a simulated host', async (t) => {
   const r = await zmdev('demo');
   t.equal(r.code, 0);
-  t.match(r.stdout, /\$ zmdev mask eval -- -5,-6\nmask: 0xf9f+\nids: {2}"0-4,7-255"/);
-  t.match(r.stdout, /\$ zmdev mask eval -- \$'-4, -0xab\\n'\nzmdev: EINVAL: .*white space is not allowed/);
-  t.match(r.stdout, /\(exit status 1\)/);
-  t.match(r.stdout, /ids: {2}"1-9,11-255"/);
-  t.match(r.stdout, /ids: {2}"0,3,5-255"/);
-  t.match(r.stdout, /Example 1: .*\n {2}valid/);
-  t.match(r.stdout, /Example 3: .*\n {2}invalid: Guest1 and Guest2 both get 01\.0006/);
+  t.match(r.stdout, /\$ zmdev sim init host\.json --preset seed --kernel 6\.15\ncreated .*host\.json: preset seed/);
+  t.match(r.stdout, /\$ zmdev masks set apmask=-0,-10 aqmask=-1-2,-4 --sim host\.json\napmask: "0-255" -> "1-9,11-255"\naqmask: "0-255" -> "0,3,5-255"\n/);
+  t.match(r.stdout, /\n01\.001b .* cex4queue/, '01.001b stays with the host');
+  t.match(r.stdout, /matrix: {10}01\.0002 0a\.0002\n {2}guest matrix: {4}01\.0002 0a\.0002\n/);
+  t.match(r.stdout, /zmdev: EADDRINUSE: .*01\.0002 already belongs to mdev 4b0518fd-9237-493f-93c8-c5597f8006a3/);
+  t.match(r.stdout, /zmdev: EADDRNOTAVAIL: .*01\.001b is still reserved for the host/);
+  t.match(r.stdout, /zmdev: EBUSY: the mask change would give APQN 01\.0002 back to the host/);
+  t.match(r.stdout, /Guest1 and Guest2 would share APQN 01\.0002/);
+  t.match(r.stdout, /vfio_ap_mdev 62177883-f1bb-47f0-914d-32a22e3a8804: Userspace may not assign queue 01\.0002 to mdev: already assigned to 4b0518fd/);
+  t.match(r.stdout, /refused at byte 3: white space is not allowed/);
+  const old = await zmdev('demo', '--kernel', '5.15');
+  t.match(old.stdout, /this kernel has no guest_matrix/);
+  t.notMatch(old.stdout, /internal error/);
 });
 
 t.test('bin/zmdev.js runs the compiled CLI with real exit codes', async (t) => {

@@ -14,7 +14,7 @@ const run = promisify(execFile);
 const U = '62177883-f1bb-47f0-914d-32a22e3a8804';
 const MATRIX = 'devices/vfio_ap/matrix';
 
-function tempDir(t: Tap.Test): string {
+function tempDir(t: { teardown(fn: () => void): void }): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'zmdev-cli-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
