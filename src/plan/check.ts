@@ -88,6 +88,9 @@ export interface PlanReport {
   messages: string[];
 }
 
+/** The weight of one host queue taken, above that of all 512 bits together. */
+const HOST_QUEUE = 1024;
+
 const hex = (n: number, w: number) => `0x${n.toString(16).padStart(w, '0')}`;
 
 /** Checks a plan on its own (shared APQNs) and, given a host, against what the host can give. */
@@ -142,12 +145,14 @@ function checkAgainstHost(plan: Plan, io: SysfsIO, report: PlanReport): void {
   const uniq = new Map(wanted.map((q) => [(q.adapter << 8) | q.domain, q]));
   report.reserved = [...uniq.values()].sort((x, y) => ((x.adapter << 8) | x.domain) - ((y.adapter << 8) | y.domain));
   if (!report.reserved.length) return;
-  // Weigh each bit by the host queues it would take from the host besides the plan's own.
+  // Weigh each bit by the host queues it would take from the host besides the plan's own, first,
+  // and by one bit, second: a host queue lost weighs more than any number of extra bits (at most
+  // 512), so the cover keeps every queue it can with the host (the seed's 01.001b).
   const planned = new Set(plan.guests.flatMap((g) => apqnsOf(g.adapters, g.domains)).map((q) => (q.adapter << 8) | q.domain));
   const queues = io.list(`${AP_BUS}/devices`).filter((n) => n.includes('.')).map((n) => ({ adapter: parseInt(n.slice(0, 2), 16), domain: parseInt(n.slice(3), 16) }))
     .filter((q) => apmask.has(q.adapter) && aqmask.has(q.domain) && !planned.has((q.adapter << 8) | q.domain));
   const cover = minimumCover(report.reserved.map((q) => [q.adapter, q.domain] as const),
-    (a) => 1 + queues.filter((q) => q.adapter === a).length, (d) => 1 + queues.filter((q) => q.domain === d).length);
+    (a) => 1 + HOST_QUEUE * queues.filter((q) => q.adapter === a).length, (d) => 1 + HOST_QUEUE * queues.filter((q) => q.domain === d).length);
   const spec = (ids: number[], w: number) => (ids.length ? ids.map((i) => `-${hex(i, w)}`).join(',') : '');
   report.masks = {
     apmask: spec(cover.adapters, 2),
