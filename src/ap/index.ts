@@ -1,0 +1,12 @@
+export { ApHost, type ApHostOptions, type CreateMdevOptions } from './host.js';
+export { readMasks, readMaxIds, planMaskChange, applyMaskPlan, checkMaskPlan, type Masks, type MaskChange, type MaskPlan, type QueueMove, type MaskConflict } from './bus.js';
+export { checkAssign, checkApConfig, readHostFacts, type MatrixTarget, type HostFacts } from './checks.js';
+export { ApError, type ApErrorOptions } from './errors.js';
+export { parseApId, formatApId, type IdKind } from './ids.js';
+export { acquireApConfigLock, withApConfigLock, AP_CONFIG_LOCK, type LockOptions } from './lock.js';
+export { readMatrixDevice, type MatrixDeviceInfo } from './matrix-device.js';
+export { createMdev, removeMdev, assignToMdev, unassignFromMdev, configureMdev, type MatrixChange, type ChangeResult, type MdevWrite } from './mdev.js';
+export { listMdevs, readMdev, readMdevMatrix, type MdevInfo, type MdevMatrix, type FilterReason } from './mdev-read.js';
+export { readInventory, guestUsability, type Inventory, type ApCard, type ApQueue, type QueueUsability } from './inventory.js';
+export { formatLszcrypt, lszcryptReport } from './lszcrypt.js';
+export * as paths from './paths.js';
