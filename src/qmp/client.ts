@@ -148,6 +148,10 @@ export class QmpClient {
       session.phase = 'running';
       this.#abortConnect = undefined;
       this.#setState('running');
+      // Messages that came in the same read as the last handshake message are handled now, in order.
+      // (A failure there already ended the session; its error needs no second report.)
+      const early = session.inbox.splice(0).filter((m): m is JsonObject => !(m instanceof Error));
+      for (const msg of early) this.#onReply(session, msg);
       return session.greeting as Greeting;
     } catch (err) {
       this.#abortConnect = undefined;

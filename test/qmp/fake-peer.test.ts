@@ -277,3 +277,20 @@ t.test('a peer that answers qmp_capabilities in the same chunk as its greeting',
   t.ok(qmp.oobEnabled);
   await qmp.disconnect();
 });
+
+t.test('a message that arrives with the last handshake message is not lost', async (t) => {
+  // QEMU sends nothing unsolicited but events before a command; a peer that packs the negotiation
+  // reply, a stray id-less reply and an answer to a command not yet sent into one read shows the
+  // client handles what follows the handshake as it would in the session.
+  const { lines, logger } = logSink();
+  const path = await fakeQmp(t, async (peer) => {
+    peer.send(GREETING);
+    await peer.recv();
+    peer.send('{"return": {}, "id": "__zmdev#00001"}\r\n{"return": {"status": "prelaunch"}}\r\n');
+  });
+  const qmp = new QmpClient({ logger });
+  await qmp.connect(path, LONG);
+  t.equal(qmp.runstate, 'running');
+  t.match(lines.join('\n'), /dropped an id-less message that answers nothing: \{"return":\{"status":"prelaunch"\}\}/);
+  await qmp.disconnect();
+});
