@@ -53,6 +53,7 @@ function clearStale(path: string): boolean {
   }
   try {
     unlinkSync(path);
+    /* c8 ignore next 3 -- a race: another process removed the stale lock between our read and unlink */
   } catch {
     // another process cleared it first
   }
@@ -71,6 +72,9 @@ export function acquireApConfigLock(opts: LockOptions = {}): () => void {
     closeSync(fd);
   }
   try {
+    // One immediate retry after clearing a stale lock; if the path still cannot be linked (say, a
+    // dangling symlink that open() calls gone), wait and time out like any held lock.
+    let cleared = false;
     for (;;) {
       try {
         linkSync(tmp, path);
@@ -78,7 +82,11 @@ export function acquireApConfigLock(opts: LockOptions = {}): () => void {
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
-      if (clearStale(path)) continue;
+      if (!cleared && clearStale(path)) {
+        cleared = true;
+        continue;
+      }
+      cleared = false;
       if (Date.now() >= deadline) {
         let owner = '?';
         try {
