@@ -168,3 +168,32 @@ t.test('the matrix device per profile; vfio_ap not loaded', (t) => {
   }
   t.end();
 });
+
+t.test('a lock path that cannot be opened (dangling symlink) times out instead of spinning', async (t) => {
+  const { symlinkSync } = await import('node:fs');
+  const lock = lockPath();
+  symlinkSync(`${lock}.nowhere`, lock);
+  const started = Date.now();
+  t.throws(() => acquireApConfigLock({ path: lock, timeoutMs: 100, retryMs: 10 }), { code: 'EBUSY', message: `the AP configuration lock ${lock} is held by process ? ` });
+  t.ok(Date.now() - started < 5000, 'it gave up at the timeout');
+  t.end();
+});
+
+t.test('odd corners: the default lock option, plural messages, createMdev without a UUID', async (t) => {
+  const { createMdev } = await import('../../src/ap/mdev.js');
+  const host = new SimHost(presetState('seed'));
+  const io = new SimSysfs(host);
+  t.same(new ApHost(io).masks().apmask.toString(), `0x${'f'.repeat(64)}`, 'reads take no lock');
+  const h = new ApHost(io, { lock: false });
+  t.throws(() => h.createMdev({ uuid: U, adapters: [0, 1], domains: [1, 2] }), {
+    code: 'EADDRNOTAVAIL', message: 'free them first with `zmdev masks set apmask=-0x00,-0x01` (the whole adapters) or `zmdev masks set aqmask=-0x0001,-0x0002` (the whole domains)',
+  });
+  h.setMasks({ apmask: '-0,-1' });
+  h.createMdev({ uuid: U, adapters: [0, 1], domains: [1, 2] });
+  t.throws(() => h.createMdev({ adapters: [0], domains: [1, 2] }), { code: 'EADDRINUSE', message: 'APQNs 00.0001, 00.0002 already belong to mdev' });
+  t.throws(() => h.createMdev({ adapters: [0], domains: [1, 2] }), { message: 'unassign them there' });
+  const id = createMdev(io);
+  t.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  t.same(h.mdevs().sort(), [U, id].sort());
+  t.end();
+});
