@@ -77,7 +77,11 @@ function readQueues(io: SysfsIO): QueueFacts[] {
   const apqns = names.map(parseApqn);
   const cards = [...new Set(apqns.map((q) => q.adapter))];
   const hw = io.readMany(cards.map((a) => `${cardDir(a)}/hwtype`));
-  const hwtype = new Map(cards.map((a, i) => [a, typeof hw[i] === 'string' ? parseInt(hw[i] as string, 10) : 0]));
+  const hwtype = new Map(cards.map((a, i) => {
+    const t = hw[i]!;
+    if (typeof t !== 'string') throw t;
+    return [a, parseInt(t, 10)];
+  }));
   return apqns.map((apqn) => {
     let driver: string | null = null;
     try {

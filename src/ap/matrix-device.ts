@@ -1,6 +1,7 @@
 // The vfio_ap matrix device: is the driver loaded, what does this kernel offer (features,
 // ap_config, guest_matrix, hot plug), and how many mdevs can still be created.
 import type { SysfsIO } from '../sysfs/sysfs-io.js';
+import { isSysfsError } from './errors.js';
 import { listMdevs } from './mdev-read.js';
 import { MATRIX_DEVICE, MDEV_TYPE_DIR, mdevDir } from './paths.js';
 
@@ -19,11 +20,18 @@ export interface MatrixDeviceInfo {
   mdevs: string[];
 }
 
+function readOrThrow(r: string | Error | undefined): string {
+  if (typeof r !== 'string') throw r!;
+  return r;
+}
+
 export function readMatrixDevice(io: SysfsIO): MatrixDeviceInfo {
   if (!io.exists(MATRIX_DEVICE)) {
     return { loaded: false, features: null, availableInstances: null, capabilities: { apConfig: null, guestMatrix: null, hotplug: null }, mdevs: [] };
   }
   const [features, available] = io.readMany([`${MATRIX_DEVICE}/features`, `${MDEV_TYPE_DIR}/available_instances`]);
+  // Kernels before 6.12 have no features attribute; any other failure to read it is an error.
+  if (features instanceof Error && !isSysfsError(features, 'ENOENT')) throw features;
   const list = typeof features === 'string' ? features.trim().split(/\s+/).filter(Boolean) : null;
   const mdevs = listMdevs(io);
   const probe = mdevs[0];
@@ -32,7 +40,7 @@ export function readMatrixDevice(io: SysfsIO): MatrixDeviceInfo {
   return {
     loaded: true,
     features: list,
-    availableInstances: typeof available === 'string' ? parseInt(available, 10) : null,
+    availableInstances: parseInt(readOrThrow(available), 10),
     // Hot plug came with guest_matrix (6.0); the features list names it from 6.12 on.
     capabilities: { apConfig: has('ap_config'), guestMatrix, hotplug: list ? list.includes('hotplug') : guestMatrix },
     mdevs,

@@ -84,9 +84,11 @@ export interface MdevInfo extends MdevMatrix {
 }
 
 function hostConfig(io: SysfsIO): { apm: ApMask | null; aqm: ApMask | null; adm: ApMask | null } {
+  // Without the QCI facility the kernel prints "not supported": the configuration is unknown.
   const read = (attr: string): ApMask | null => {
     const [t] = io.readMany([`${AP_BUS}/${attr}`]);
-    return typeof t === 'string' && t.startsWith('0x') ? ApMask.fromReadFormat(t) : null;
+    if (typeof t !== 'string') throw t!;
+    return t.startsWith('0x') ? ApMask.fromReadFormat(t) : null;
   };
   return { apm: read('ap_adapter_mask'), aqm: read('ap_usage_domain_mask'), adm: read('ap_control_domain_mask') };
 }

@@ -41,11 +41,9 @@ export type NativeStatus = [number, number, string];
 // The package root is the nearest folder above this module that holds binding.gyp: two levels up
 // from src/native or dist/native, three from a compiled copy such as build-bench/src/native.
 function findPackageRoot(from: string): string {
-  for (let dir = from; ; dir = path.dirname(dir)) {
-    if (existsSync(path.join(dir, 'binding.gyp'))) return dir;
-    /* c8 ignore next -- only when the module runs outside its package */
-    if (path.dirname(dir) === dir) return path.resolve(from, '../..');
-  }
+  let dir = from;
+  while (!existsSync(path.join(dir, 'binding.gyp')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
 }
 
 const packageRoot = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));

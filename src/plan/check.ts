@@ -119,7 +119,8 @@ function checkAgainstHost(plan: Plan, io: SysfsIO, report: PlanReport): void {
   const hwtype = (a: number): number => {
     if (!hwtypes.has(a)) {
       const [t] = io.readMany([`${cardDir(a)}/hwtype`]);
-      hwtypes.set(a, typeof t === 'string' ? parseInt(t, 10) : 0);
+      if (typeof t !== 'string') throw t!;
+      hwtypes.set(a, parseInt(t, 10));
     }
     return hwtypes.get(a)!;
   };

@@ -52,7 +52,7 @@ export function detach(host: SimHost, q: QueueState): void {
  */
 export function probe(host: SimHost, q: QueueState): void {
   if (host.reserved(q.adapter, q.domain)) attach(host, q, 'cex4queue');
-  else if (host.state.vfioApLoaded && (host.adapter(q.adapter)?.hwtype ?? 0) >= 10) attach(host, q, 'vfio_ap');
+  else if (host.state.vfioApLoaded && host.adapter(q.adapter)!.hwtype >= 10) attach(host, q, 'vfio_ap');
 }
 
 function attach(host: SimHost, q: QueueState, driver: QueueDriver): void {
