@@ -13,6 +13,8 @@ export const processIO: CliIO = {
 export const EXIT_OK = 0;
 export const EXIT_REFUSED = 1;
 export const EXIT_USAGE = 2;
+/** An unexpected failure (a bug): EX_SOFTWARE. */
+export const EXIT_INTERNAL = 70;
 
 /** A mistake in how zmdev was called: printed with the usage line, exit code 2. */
 export class UsageError extends Error {

@@ -12,7 +12,7 @@ import { maskEval } from './commands/mask-eval.js';
 import { simInit, simLog, simMount } from './commands/sim.js';
 import { sysfsCat, sysfsLs, sysfsWrite } from './commands/sysfs.js';
 import { hoistHostOptions } from './host.js';
-import { EXIT_OK, EXIT_USAGE, UsageError, type CliIO } from './context.js';
+import { EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError, type CliIO } from './context.js';
 
 const commands: Command[] = [
   listCmd, masksCmd, masksSetCmd, mdevCreate, mdevList, mdevShow, mdevAssign, mdevUnassign, mdevRemove, checkCmd,
@@ -73,8 +73,12 @@ export async function main(rawArgv: string[], io: CliIO): Promise<number> {
     }
     return await found.cmd.run(parseCommandArgs(found.cmd, found.rest), io);
   } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    io.stderr(`zmdev: ${err.message}\n${err.usage}\n`);
-    return EXIT_USAGE;
+    if (err instanceof UsageError) {
+      io.stderr(`zmdev: ${err.message}\n${err.usage}\n`);
+      return EXIT_USAGE;
+    }
+    // Not a refusal and not a usage error: a bug, shown as one, with its stack.
+    io.stderr(`zmdev: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+    return EXIT_INTERNAL;
   }
 }

@@ -180,3 +180,52 @@ t.test('a simulated host is locked while a command works on it', async (t) => {
   t.throws(() => openApHost({ values: { sim: file }, positionals: [] }, 'usage', { timeoutMs: 200 }), { code: 'EBUSY' });
   t.ok(Date.now() - started >= 150);
 });
+
+t.test('moves to and from no driver when vfio_ap is not loaded', async (t) => {
+  const { file } = await seedHost(t);
+  const state = JSON.parse(readFileSync(file, 'utf8'));
+  state.vfioApLoaded = false;
+  writeFileSync(file, JSON.stringify(state));
+  const free = await zmdev('masks', 'set', 'apmask=-0', '--sim', file);
+  t.match(free.stdout, / {2}00\.0001: cex4queue -> no driver\n/);
+  const back = await zmdev('masks', 'set', 'apmask=+0', '--sim', file);
+  t.match(back.stdout, / {2}00\.0001: no driver -> cex4queue\n/);
+});
+
+t.test('mdev outputs: nothing to change, JSON of unassign, an empty mdev in the list', async (t) => {
+  const { file } = await seedHost(t);
+  await zmdev('masks', 'set', 'apmask=-0,-10', 'aqmask=-1-2,-4', '--sim', file);
+  await zmdev('mdev', 'create', '--uuid', U1, '--adapter', '1', '--domain', '2', '--sim', file);
+  const again = await zmdev('mdev', 'assign', U1, '--adapter', '1', '--sim', file);
+  t.equal(again.stdout, `wrote (single-writes) for mdev ${U1}:\n  (nothing to change)\n`);
+  const un = await zmdev('mdev', 'unassign', U1, '--domain', '2', '--json', '--sim', file);
+  t.same(JSON.parse(un.stdout), { uuid: U1, method: 'single-writes', writes: [{ attr: 'unassign_domain', value: '0x0002' }], dryRun: false });
+  await zmdev('mdev', 'create', '--uuid', U2, '--sim', file);
+  const list = await zmdev('mdev', 'list', '--sim', file);
+  t.equal(list.stdout, `${U1}  (empty)\n${U2}  (empty)\n`, 'adapters without domains give no APQN');
+});
+
+t.test('check --json with the masks a plan needs', async (t) => {
+  const { file, dir } = await seedHost(t);
+  const plan = path.join(dir, 'plan.json');
+  writeFileSync(plan, JSON.stringify({ guests: [{ name: 'G', adapters: ['0x01'], domains: ['0x0002'] }] }));
+  const r = await zmdev('check', plan, '--json', '--sim', file);
+  t.equal(r.code, 0);
+  const body = JSON.parse(r.stdout);
+  t.same(body.reserved, ['01.0002']);
+  t.ok(body.masks.apmask || body.masks.aqmask);
+});
+
+t.test('AP commands on a sysfs tree through the real backend', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'zmdev-tree-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(path.join(dir, 'bus/ap/devices'), { recursive: true });
+  writeFileSync(path.join(dir, 'bus/ap/apmask'), `0x7f${'f'.repeat(62)}\n`);
+  writeFileSync(path.join(dir, 'bus/ap/aqmask'), `0x${'f'.repeat(64)}\n`);
+  const r = await zmdev('masks', '--json', '--sysfs', dir);
+  t.equal(r.code, 0);
+  t.same(JSON.parse(r.stdout).apmask.ids, '1-255');
+  const mdevs = await zmdev('mdev', 'list', '--sysfs', dir);
+  t.equal(mdevs.stdout, '(no mdevs)\n', 'no matrix device: no mdevs');
+});

@@ -77,7 +77,9 @@ t.test('bin/zmdev.js runs the compiled CLI with real exit codes', async (t) => {
 t.test('failures that are not refusals are not dressed up as one', async (t) => {
   const { main } = await import('../../src/cli/main.js');
   const { reportRefusal } = await import('../../src/cli/report.js');
-  const broken = { stdout: () => { throw new Error('EPIPE on stdout'); }, stderr: () => undefined };
-  await t.rejects(main(['mask', 'eval', '0x1'], broken), /EPIPE on stdout/);
+  let stderr = '';
+  const broken = { stdout: () => { throw new Error('EPIPE on stdout'); }, stderr: (x: string) => void (stderr += x) };
+  t.equal(await main(['mask', 'eval', '0x1'], broken), 70);
+  t.match(stderr, /^zmdev: internal error: Error: EPIPE on stdout\n {4}at /);
   t.throws(() => reportRefusal(broken, new TypeError('bug'), false), /bug/);
 });
