@@ -49,7 +49,7 @@ export class SimSysfs implements SysfsIO {
   constructor(readonly host: SimHost) {}
 
   read(p: string): string {
-    const { node } = this.open(p, true, 'read');
+    const { node } = this.open(p, true, 'open');
     if (node.kind === 'dir') throw this.error('EISDIR', 'read', p, 'a directory has no content; use list()');
     const f = node as Extract<SimNode, { kind: 'file' }>;
     if (!(f.mode & 0o444) || !f.show) throw this.error('EACCES', 'open', p, 'the attribute is write-only');

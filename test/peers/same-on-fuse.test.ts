@@ -256,8 +256,5 @@ t.test('large host: every card and queue attribute', async (t) => {
 
 t.test('the failing syscall is named alike both ways', async (t) => {
   const kinds = [...new Set(syscallDiffs.map((d) => `${d.op} ${d.code}: fuse ${d.fuse}, in process ${d.inProcess}`))];
-  t.same(kinds, [], 'no refusal names another syscall', {
-    todo: 'SimSysfs.read reports a missing path (ENOENT) as a failed read(2); the kernel, and RealSysfs over FUSE, fail open(2). '
-      + 'Codes agree; only the syscall name differs (src/sim/sysfs.ts read(): open(p, true, "read")).',
-  });
+  t.same(kinds, [], 'no refusal names another syscall');
 });
