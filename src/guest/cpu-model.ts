@@ -9,8 +9,7 @@
 // - a model by name (with props, as on -cpu): query-cpu-model-expansion type full, a pure query.
 //   Under TCG there is no `host` model; name one (max, qemu, z13…).
 // A feature this QEMU does not know (appv/appvi before QEMU 9) is "absent".
-import { ExecuteError } from '../qmp/errors.js';
-import { GuestError } from './errors.js';
+import { GuestError, QemuRefusedError } from './errors.js';
 import { run, type GuestQmp } from './qmp.js';
 
 export const AP_FEATURES = ['ap', 'apqci', 'apft', 'apqi', 'appv', 'appvi'] as const;
@@ -32,6 +31,8 @@ export interface CpuApReport {
   model: string;
   /** For a running CPU: its QOM path. */
   qomPath?: string;
+  /** For an expansion: the model QEMU expanded the name to (qemu → gen15a-base under QEMU 7.2). */
+  expandedTo?: string;
   features: Record<ApFeature, FeatureState>;
   findings: CpuFinding[];
   /** QEMU accepts a vfio-ap device only with `ap` on. */
@@ -114,9 +115,9 @@ export function explainFeatures(features: Record<ApFeature, FeatureState>): CpuF
   });
 }
 
-function report(source: CpuApReport['source'], model: string, features: Record<ApFeature, FeatureState>, qomPath?: string): CpuApReport {
+function report(source: CpuApReport['source'], model: string, features: Record<ApFeature, FeatureState>, extra: { qomPath?: string; expandedTo?: string }): CpuApReport {
   return {
-    source, model, ...(qomPath === undefined ? {} : { qomPath }), features,
+    source, model, ...extra, features,
     findings: explainFeatures(features), canAttach: features.ap === 'on',
   };
 }
@@ -135,7 +136,7 @@ export async function expandCpuModel(qmp: GuestQmp, spec: CpuModelSpec, opts: { 
   });
   const props = r.model.props ?? {};
   const features = Object.fromEntries(AP_FEATURES.map((f) => [f, f in props ? (props[f] === true ? 'on' : 'off') : 'absent'])) as Record<ApFeature, FeatureState>;
-  return report('expansion', r.model.name, features);
+  return report('expansion', spec.name, features, { expandedTo: r.model.name });
 }
 
 interface CpuInfo { 'qom-path': string }
@@ -149,17 +150,14 @@ export async function runningCpuFeatures(qmp: GuestQmp, opts: { timeoutMs?: numb
   }
   const path = first['qom-path'];
   const type = await run<string>(qmp, 'cpu-check', 'qom-get', { path, property: 'type' }, opts);
-  const states = await Promise.all(AP_FEATURES.map(async (property): Promise<FeatureState> => {
-    try {
-      return (await qmp.execute<boolean>('qom-get', { path, property }, opts)) === true ? 'on' : 'off';
-    } catch (e) {
+  const states = await Promise.all(AP_FEATURES.map((property) =>
+    run<boolean>(qmp, 'cpu-check', 'qom-get', { path, property }, opts).then((on): FeatureState => (on === true ? 'on' : 'off'), (e: unknown) => {
       // QEMU names an unknown property "Property '<type>.<name>' not found": the feature does not exist here.
-      if (e instanceof ExecuteError && / not found$/.test(e.desc)) return 'absent';
+      if (e instanceof QemuRefusedError && / not found$/.test(e.desc)) return 'absent';
       throw e;
-    }
-  }));
+    })));
   const features = Object.fromEntries(AP_FEATURES.map((f, i) => [f, states[i]])) as Record<ApFeature, FeatureState>;
-  return report('running-cpu', type.replace(/-s390x-cpu$/, ''), features, path);
+  return report('running-cpu', type.replace(/-s390x-cpu$/, ''), features, { qomPath: path });
 }
 
 /** The AP features of the running CPU, or of a named model when `model` is given. */
