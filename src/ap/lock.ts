@@ -80,6 +80,7 @@ export function acquireApConfigLock(opts: LockOptions = {}): () => void {
         linkSync(tmp, path);
         break;
       } catch (e) {
+        /* c8 ignore next -- link(2) of a file just made beside the target fails otherwise only on a broken file system */
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
       if (!cleared && clearStale(path)) {

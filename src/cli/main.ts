@@ -1,12 +1,14 @@
 // zmdev command line: finds the command named by the leading words, parses its options,
 // and turns what happened into text (or JSON) and an exit code.
 import { readFileSync } from 'node:fs';
+import { inspect } from 'node:util';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCommandArgs, type Command } from './command.js';
 import { listCmd, masksCmd, masksSetCmd } from './commands/ap.js';
 import { checkCmd } from './commands/check.js';
 import { demoCommand } from './commands/demo.js';
+import { guestAttach, guestCpuCheck, guestDetach, qemuArgsCmd, xmlHostdevCmd, xmlNodedevCmd } from './commands/guest.js';
 import { mdevAssign, mdevCreate, mdevList, mdevRemove, mdevShow, mdevUnassign } from './commands/mdev.js';
 import { maskEval } from './commands/mask-eval.js';
 import { simInit, simLog, simMount } from './commands/sim.js';
@@ -17,6 +19,7 @@ import { EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError, type CliIO } from './co
 const commands: Command[] = [
   listCmd, masksCmd, masksSetCmd, mdevCreate, mdevList, mdevShow, mdevAssign, mdevUnassign, mdevRemove, checkCmd,
   maskEval, simInit, simLog, simMount, sysfsCat, sysfsWrite, sysfsLs, demoCommand(main),
+  qemuArgsCmd, xmlHostdevCmd, xmlNodedevCmd, guestCpuCheck, guestAttach, guestDetach,
 ];
 
 export function version(): string {
@@ -78,7 +81,7 @@ export async function main(rawArgv: string[], io: CliIO): Promise<number> {
       return EXIT_USAGE;
     }
     // Not a refusal and not a usage error: a bug, shown as one, with its stack.
-    io.stderr(`zmdev: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+    io.stderr(`zmdev: internal error: ${inspect(err)}\n`);
     return EXIT_INTERNAL;
   }
 }

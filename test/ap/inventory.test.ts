@@ -220,7 +220,7 @@ t.test('a card directory that vanishes between the listing and the reads is repo
   const p = inv.problems[0]!;
   t.equal(p.paths.length, 7, 'every attribute that must exist; the optional ones count as absent');
   t.equal(p.paths[0], 'devices/ap/card0a/hwtype');
-  t.match(p.message, /ENOENT: read devices\/ap\/card0a\/hwtype failed/);
+  t.match(p.message, /ENOENT: open devices\/ap\/card0a\/hwtype failed/);
   t.equal(inv.problems[1]!.paths.length, 3);
 });
 

@@ -114,3 +114,31 @@ t.test('guest-matrix explanations: a queue bound elsewhere, a queue with no devi
   t.equal(noQci.filtered.length, 1);
   t.match(noQci.filtered[0]!.reason, /0a\.0002 is not bound to any driver/);
 });
+
+t.test('masks and the ID maxima must be readable', async (t) => {
+  const { io, ap } = host();
+  io.failRead.add('bus/ap/aqmask');
+  t.throws(() => ap.masks(), { code: 'EIO', path: 'bus/ap/aqmask' });
+  io.failRead.clear();
+  io.failRead.add('bus/ap/ap_max_domain_id');
+  t.throws(() => ap.maxIds(), { code: 'EIO' });
+});
+
+t.test('a mask change that would take APQNs from two mdevs names both', async (t) => {
+  const { ap } = host();
+  ap.createMdev({ uuid: U, adapters: [1], domains: [2] });
+  ap.createMdev({ uuid: '62177883-f1bb-47f0-914d-32a22e3a8804', adapters: [10], domains: [2] });
+  t.throws(() => ap.setMasks({ aqmask: '+2' }), {
+    code: 'EBUSY',
+    message: /APQNs 01\.0002, 0a\.0002 back to the host, but mdev .* \(and 1 more\) holds them; unassign them/,
+  });
+});
+
+t.test('the default lock is /run/lock/s390apconfig.lock, as chzdev and ap-check take it', async (t) => {
+  const { acquireApConfigLock, AP_CONFIG_LOCK } = await import('../../src/ap/lock.js');
+  const { existsSync, readFileSync } = await import('node:fs');
+  const release = acquireApConfigLock({ timeoutMs: 5000 });
+  t.equal(readFileSync(AP_CONFIG_LOCK, 'latin1'), `${process.pid}\n`);
+  release();
+  t.notOk(existsSync(AP_CONFIG_LOCK));
+});

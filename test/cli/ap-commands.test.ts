@@ -229,3 +229,16 @@ t.test('AP commands on a sysfs tree through the real backend', async (t) => {
   const mdevs = await zmdev('mdev', 'list', '--sysfs', dir);
   t.equal(mdevs.stdout, '(no mdevs)\n', 'no matrix device: no mdevs');
 });
+
+t.test('more command outputs: a dry-run assign in text, create with --json, a plan of two guests', async (t) => {
+  const { file, dir } = await seedHost(t);
+  await zmdev('masks', 'set', 'apmask=-0,-10', 'aqmask=-1-2,-4', '--sim', file);
+  const created = await zmdev('mdev', 'create', '--uuid', U1, '--adapter', '1', '--domain', '2', '--json', '--sim', file);
+  t.match(JSON.parse(created.stdout), { uuid: U1, method: 'ap_config', dryRun: false });
+  const dry = await zmdev('mdev', 'assign', U1, '--domain', '4', '--dry-run', '--sim', file);
+  t.equal(dry.stdout, `would write (single-writes) for mdev ${U1}:\n  assign_domain 0x0004\n`);
+  const plan = path.join(dir, 'plan.json');
+  writeFileSync(plan, JSON.stringify({ guests: [{ name: 'A', adapters: [0], domains: [1] }, { name: 'B', adapters: [10], domains: [1] }] }));
+  const ok = await zmdev('check', plan, '--sim', file);
+  t.match(ok.stdout, /plan ok: 2 guests, no APQN shared/);
+});

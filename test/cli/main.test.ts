@@ -81,5 +81,18 @@ t.test('failures that are not refusals are not dressed up as one', async (t) => 
   const broken = { stdout: () => { throw new Error('EPIPE on stdout'); }, stderr: (x: string) => void (stderr += x) };
   t.equal(await main(['mask', 'eval', '0x1'], broken), 70);
   t.match(stderr, /^zmdev: internal error: Error: EPIPE on stdout\n {4}at /);
+  stderr = '';
+  const dir = (await import('node:fs')).mkdtempSync('/tmp/zmdev-internal-');
+  const file = `${dir}/host.json`;
+  await main(['sim', 'init', file], { stdout: () => undefined, stderr: () => undefined });
+  // A failure inside a command that holds a simulated host still unlocks it and saves it.
+  for (const argv of [['masks', '--sim', file], ['sysfs', 'write', 'bus/ap/apmask', '--json', '--sim', file, '--', '-1']]) {
+    t.equal(await main(argv, broken), 70, argv.join(' '));
+  }
+  const plan = `${dir}/plan.json`;
+  (await import('node:fs')).writeFileSync(plan, '{"guests": []}');
+  t.equal(await main(['check', plan, '--sim', file], broken), 70);
+  t.equal(await main(['masks', '--sim', file], { stdout: () => undefined, stderr: () => undefined }), 0, 'the lock was released');
+  (await import('node:fs')).rmSync(dir, { recursive: true, force: true });
   t.throws(() => reportRefusal(broken, new TypeError('bug'), false), /bug/);
 });

@@ -115,7 +115,8 @@ t.test('a line over the limit spread over chunks, and one following an error tha
   const path2 = await fakeQmp(t, async (peer) => {
     await handshake(peer);
     await peer.recv();
-    peer.send(`{"error": {"class": "GenericError", "desc": "JSON parse error, invalid keyword 'x'"}}\r\n${'z'.repeat(600)}\r\n`);
+    // The reply after the error reaches the client in the same read, after the session ended.
+    peer.send(`{"error": {"class": "GenericError", "desc": "JSON parse error, invalid keyword 'x'"}}\r\n{"return": {}, "id": "__zmdev#00002"}\r\n${'z'.repeat(600)}\r\n`);
   });
   await qmp.connect(path2, LONG);
   t.type(await qmp.execute('b').catch((e: unknown) => e), ExecInterruptedError);
