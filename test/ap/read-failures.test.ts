@@ -128,7 +128,7 @@ t.test('a mask change that would take APQNs from two mdevs names both', async (t
   const { ap } = host();
   ap.createMdev({ uuid: U, adapters: [1], domains: [2] });
   ap.createMdev({ uuid: '62177883-f1bb-47f0-914d-32a22e3a8804', adapters: [10], domains: [2] });
-  t.throws(() => ap.setMasks({ aqmask: '+2' }), {
+  t.throws(() => ap.setMasks({ apmask: '+10', aqmask: '+2' }), {
     code: 'EBUSY',
     message: /APQNs 01\.0002, 0a\.0002 back to the host, but mdev .* \(and 1 more\) holds them; unassign them/,
   });
