@@ -100,7 +100,7 @@ ${hostHelp}`,
 const qmpOptions = { qmp: { type: 'string' as const }, json: { type: 'boolean' as const }, timeout: { type: 'string' as const } };
 
 function seconds(value: unknown, usage: string, fallback: number): number {
-  if (value === undefined) return fallback;
+  if (value === undefined) return fallback * 1000;
   const n = Number(value);
   if (!(n > 0) || !Number.isFinite(n)) throw new UsageError(`--timeout takes a number of seconds above 0, not ${JSON.stringify(value)}`, usage);
   return n * 1000;
