@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { zmdev } from '../cli/helpers.js';
 import { U1, U3 } from './fixtures/hosts.js';
 import { LONG, startGuest, type GuestQemu } from './fixtures/qemu.js';
@@ -11,7 +11,7 @@ import type { QmpClient } from '../../src/qmp/index.js';
 import { bootImage } from '../qmp/fixtures/qemu.js';
 import { domainWith, virtXmlValidate } from './fixtures/validate.js';
 
-interface T { teardown(fn: () => unknown): void; equal(a: unknown, b: unknown, m?: string): void }
+type T = Test;
 
 async function simHost(t: T): Promise<string> {
   const dir = mkdtempSync(path.join(tmpdir(), 'zmdev-guest-cli-'));
