@@ -122,7 +122,8 @@ function report(source: CpuApReport['source'], model: string, features: Record<A
   };
 }
 
-interface ExpansionReply { model: { name: string; props?: Record<string, unknown> } }
+// Type full always lists every feature the model knows.
+interface ExpansionReply { model: { name: string; props: Record<string, unknown> } }
 
 /** query-cpu-model-expansion type full of a named model (with props). */
 export async function expandCpuModel(qmp: GuestQmp, spec: CpuModelSpec, opts: { timeoutMs?: number } = {}): Promise<CpuApReport> {
@@ -134,7 +135,7 @@ export async function expandCpuModel(qmp: GuestQmp, spec: CpuModelSpec, opts: { 
       ? "there is no 'host' model without KVM; name a model (max, qemu, z13…) or leave out --model to ask the running CPU"
       : 'query-cpu-definitions lists the models this QEMU knows',
   });
-  const props = r.model.props ?? {};
+  const props = r.model.props;
   const features = Object.fromEntries(AP_FEATURES.map((f) => [f, f in props ? (props[f] === true ? 'on' : 'off') : 'absent'])) as Record<ApFeature, FeatureState>;
   return report('expansion', spec.name, features, { expandedTo: r.model.name });
 }

@@ -8,14 +8,14 @@ export interface GuestErrorOptions {
   message: string;
   cause?: unknown;
   /** What was being done: 'attach', 'detach', 'cpu-check', 'migrate', 'args'. */
-  step?: string;
+  step: string;
   /** Extra facts for --json (feature states, APQNs, events seen…). */
   details?: Record<string, unknown>;
 }
 
 /** Base class of the guest layer's refusals. */
 export class GuestError extends ZmdevError {
-  readonly step: string | undefined;
+  readonly step: string;
   readonly details: Record<string, unknown>;
   constructor(o: GuestErrorOptions) {
     super({ code: o.code, message: o.message, cause: o.cause });
@@ -23,7 +23,7 @@ export class GuestError extends ZmdevError {
     this.details = o.details ?? {};
   }
   override toJSON(): Record<string, unknown> {
-    return { ...super.toJSON(), ...(this.step ? { step: this.step } : {}), ...this.details };
+    return { ...super.toJSON(), step: this.step, ...this.details };
   }
 }
 

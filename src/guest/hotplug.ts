@@ -202,14 +202,15 @@ export async function detach(qmp: GuestQmp, id: string, opts: DetachOptions = {}
         code: 'ETIMEDOUT',
         step: 'detach',
         message: `QEMU accepted device_del of ${id} but sent no DEVICE_DELETED for it within ${timeoutMs / 1000} s ` +
-          `(${e.seen.length ? `events seen: ${e.seen.map((s) => `${s.event} ${JSON.stringify(s.data)}`).join(', ')}` : 'no events arrived'}); ` +
-          'the guest has not released the device yet (a guest that is stopped in a loop with interrupts off never does): ' +
+          `(events seen meanwhile: [${e.seen.map((s) => `${s.event} ${JSON.stringify(s.data)}`).join(', ')}]); ` +
+          'the guest has not released the device yet (a guest spinning with interrupts off never does): ' +
           'it stays attached until the guest acknowledges the unplug, so check again later or stop the guest',
         cause: e,
         details: { id, seen: e.seen },
       });
     }
-    const path = typeof event.data['path'] === 'string' ? event.data['path'] : undefined;
+    // QEMU names the QOM path of the device it deleted.
+    const path = event.data['path'] as string | undefined;
     progress({ phase: 'deleted', path, elapsedMs: elapsed() });
     return { id, path, elapsedMs: elapsed() };
   } finally {

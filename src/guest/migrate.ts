@@ -5,7 +5,7 @@
 import type { ApHost } from '../ap/host.js';
 import { formatApqn } from '../mask/apqn.js';
 import type { ZmdevError } from '../errors.js';
-import { attach, detach, listGuestDevices, type AttachResult } from './hotplug.js';
+import { attach, detach, guestApqns, listGuestDevices, type AttachResult } from './hotplug.js';
 import { checkCpuModel } from './cpu-model.js';
 import { CpuFeatureError, DeviceExistsError, DeviceMissingError, GuestError, MatrixMismatchError, MigrationError } from './errors.js';
 import { DEFAULT_DEVICE_ID, checkDeviceId } from './qemu-args.js';
@@ -65,8 +65,8 @@ const key = (apqns: { adapter: number; domain: number }[]) => apqns.map(formatAp
 function compareMdevs(source: MigrateSide, target: MigrateSide): string[] {
   const s = source.ap.mdev(source.uuid);
   const t = target.ap.mdev(target.uuid);
-  const sGuest = key(s.guestMatrix ?? s.matrix);
-  const tGuest = key(t.guestMatrix ?? t.matrix);
+  const sGuest = key(guestApqns(source.ap, source.uuid));
+  const tGuest = key(guestApqns(target.ap, target.uuid));
   for (const [what, a, b] of [['matrix', key(s.matrix), key(t.matrix)], ['guest matrix', sGuest, tGuest]] as const) {
     if (a !== b) {
       throw new MatrixMismatchError({
@@ -92,6 +92,8 @@ export async function migrate(opts: MigrateOptions): Promise<MigrateResult> {
   const started = Date.now();
   const progress = opts.onProgress ?? (() => undefined);
   const timeoutMs = opts.timeoutMs ?? 30_000;
+  const migrateTimeoutMs = opts.migrateTimeoutMs ?? 600_000;
+  const pollMs = opts.pollMs ?? 100;
   const wait = { timeoutMs };
   const sourceId = checkDeviceId(source.id ?? DEFAULT_DEVICE_ID);
   const targetId = checkDeviceId(target.id ?? sourceId);
@@ -159,7 +161,7 @@ export async function migrate(opts: MigrateOptions): Promise<MigrateResult> {
   progress({ step: 'migrate', status: 'setup', message: `migrate ${opts.uri}` });
   try {
     await run(source.qmp, 'migrate', 'migrate', { uri: opts.uri }, wait);
-    const deadline = Date.now() + (opts.migrateTimeoutMs ?? 600_000);
+    const deadline = Date.now() + migrateTimeoutMs;
     for (;;) {
       const info = await run<MigrationInfo>(source.qmp, 'migrate', 'query-migrate', undefined, wait);
       const { status } = info;
@@ -170,13 +172,13 @@ export async function migrate(opts: MigrateOptions): Promise<MigrateResult> {
       });
       if (status === 'completed') break;
       if (status === 'failed' || status === 'cancelled') {
-        throw new GuestError({ code: 'EIO', step: 'migrate', message: `QEMU reports the migration ${status}${info['error-desc'] ? `: ${info['error-desc']}` : ''}` });
+        throw new GuestError({ code: 'EIO', step: 'migrate', message: `QEMU reports the migration ${[status, info['error-desc']].filter(Boolean).join(': ')}` });
       }
       if (Date.now() > deadline) {
-        await source.qmp.execute('migrate_cancel', undefined, wait).catch(() => undefined);
-        throw new GuestError({ code: 'ETIMEDOUT', step: 'migrate', message: `the migration was still ${status} after ${(opts.migrateTimeoutMs ?? 600_000) / 1000} s and was cancelled` });
+        await run(source.qmp, 'migrate', 'migrate_cancel', undefined, wait);
+        throw new GuestError({ code: 'ETIMEDOUT', step: 'migrate', message: `the migration was still ${status} after ${migrateTimeoutMs / 1000} s and was cancelled` });
       }
-      await new Promise((r) => setTimeout(r, opts.pollMs ?? 100));
+      await new Promise((r) => setTimeout(r, pollMs));
     }
   } catch (e) {
     return replug(e);

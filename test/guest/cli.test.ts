@@ -9,6 +9,7 @@ import { U1, U3 } from './fixtures/hosts.js';
 import { LONG, startGuest, type GuestQemu } from './fixtures/qemu.js';
 import type { QmpClient } from '../../src/qmp/index.js';
 import { bootImage } from '../qmp/fixtures/qemu.js';
+import { fakeQmp, handshake } from '../qmp/fixtures/fake-qmp.js';
 import { domainWith, virtXmlValidate } from './fixtures/validate.js';
 
 type T = Test;
@@ -174,4 +175,46 @@ t.test('detach on a guest that spins with interrupts off: still-waiting lines, t
   await viaFixture(g, (qmp) => qmp.execute('device_add', { driver: 'virtio-rng-ccw', id: 'rng6' }));
   const p = await zmdev('guest', 'detach', '--qmp', g.address, '--id', 'rng6');
   t.match(p.stderr, /\(DEVICE_DELETED of \/machine\/peripheral\/rng6\/virtio-backend\)/);
+});
+
+// Scripted peer: a successful vfio-ap plug needs KVM and an AP bus, which TCG cannot give. The
+// script answers the commands attach sends the way QEMU 7.2 on KVM does (a gen16a CPU with the AP
+// features on, no appv/appvi properties, an empty peripheral container, device_add returning {}).
+t.test('guest attach that succeeds (scripted KVM-like peer)', async (t) => {
+  const file = await simHost(t);
+  const received: Array<Record<string, unknown>> = [];
+  const socket = await fakeQmp(t, async (peer) => {
+    await handshake(peer);
+    for (;;) {
+      const msg = await peer.recv();
+      received.push(msg);
+      const args = (msg['arguments'] ?? {}) as Record<string, unknown>;
+      const reply = (value: unknown) => peer.send({ return: value, id: msg['id'] });
+      switch (msg['execute']) {
+        case 'query-cpus-fast':
+          reply([{ 'thread-id': 4242, props: { 'core-id': 0 }, 'cpu-state': 'operating', 'qom-path': '/machine/unattached/device[0]', 'cpu-index': 0, target: 's390x' }]);
+          break;
+        case 'qom-get':
+          if (args['property'] === 'type') reply('gen16a-s390x-cpu');
+          else if (args['property'] === 'appv' || args['property'] === 'appvi') {
+            peer.send({ error: { class: 'GenericError', desc: `Property 'gen16a-s390x-cpu.${String(args['property'])}' not found` }, id: msg['id'] });
+          } else reply(true);
+          break;
+        case 'qom-list':
+          reply([{ name: 'type', type: 'string' }]);
+          break;
+        default:
+          reply({});
+      }
+    }
+  });
+  const r = await zmdev('guest', 'attach', '--qmp', socket, U1, '--sim', file);
+  t.equal(r.code, 0, r.stderr);
+  t.equal(r.stdout, `attached mdev ${U1} as hostdev0: the guest gets 01.0002 0a.0002\n`);
+  t.match(received.find((m) => m['execute'] === 'device_add'), { arguments: { driver: 'vfio-ap', id: 'hostdev0', sysfsdev: `/sys/bus/mdev/devices/${U1}` } });
+  const j = await zmdev('guest', 'attach', '--qmp', socket, U1, '--id', 'ap1', '--json', '--sim', file);
+  t.same(JSON.parse(j.stdout), { id: 'ap1', uuid: U1, sysfsdev: `/sys/bus/mdev/devices/${U1}`, apqns: ['01.0002', '0a.0002'], cpuChecked: true });
+  const c = await zmdev('guest', 'cpu-check', '--qmp', socket);
+  t.equal(c.code, 0);
+  t.match(c.stdout, /model gen16a\)\n {3}ap {5}on/);
 });

@@ -13,7 +13,7 @@ import { migrate, type MigrateProgress } from '../../src/guest/migrate.js';
 import type { GuestQmp } from '../../src/guest/qmp.js';
 import { ExecuteError } from '../../src/qmp/index.js';
 import { events } from '../../src/sim/index.js';
-import { seedHostWithMdevs, seedWithMdevs, U1, U2 } from './fixtures/hosts.js';
+import { seedHostWithMdevs, seedWithMdevs, U1, U2, U3 } from './fixtures/hosts.js';
 import { LONG, startGuest } from './fixtures/qemu.js';
 import { ScriptedQmp } from './fixtures/scripted.js';
 import { StandInQmp } from './fixtures/stand-in.js';
@@ -63,6 +63,12 @@ t.test('refusals before anything changes', async (t) => {
     name: 'MatrixMismatchError', code: 'EINVAL', details: { what: 'matrix', source: ['01.0002', '0a.0002'], target: ['01.0004', '0a.0004'] },
     message: /matrix 01\.0002 0a\.0002 on the source, 01\.0004 0a\.0004 on the target; nothing was changed/,
   });
+  await t.rejects(migrate({ uri, source: { qmp: source, ap: srcAp, uuid: U3 }, target: { qmp: target, ap: dstAp, uuid: U1 } }), {
+    code: 'EINVAL', message: /matrix \(empty\) on the source, 01\.0002 0a\.0002 on the target/,
+  });
+  await t.rejects(migrate({ uri, source: { qmp: source, ap: srcAp, uuid: U1 }, target: { qmp: target, ap: dstAp, uuid: U3 } }), {
+    code: 'EINVAL', message: /on the source, \(empty\) on the target/,
+  });
   // Same matrix, but on the target adapter 0a does not reach the guest.
   const { ap: dstAp2, host } = seedHostWithMdevs();
   events.removeAdapter(host, 0x0a);
@@ -104,6 +110,22 @@ t.test('a failed migration plugs the device back into the source guest', async (
   t.match(await listGuestDevices(source), [{ id: 'hostdev0', type: 'vfio-ap' }]);
   t.equal(await status(source), 'running');
   t.equal(source.plugged.length, 2, 'plugged, then plugged again');
+});
+
+t.test('a migration QEMU reports failed (the peer hangs up) is rolled back', async (t) => {
+  const { source, target, srcAp, dstAp, uri } = await pair(t);
+  const path = `${uri.slice('unix:'.length)}.hangup`;
+  const hangup = net.createServer((s) => s.destroy());
+  await new Promise<void>((resolve) => hangup.listen(path, resolve));
+  t.teardown(() => { hangup.close(); });
+  const seen: MigrateProgress[] = [];
+  const err = await migrate({
+    uri: `unix:${path}`, checkCpu: false, pollMs: 20, onProgress: (p) => seen.push(p),
+    source: { qmp: source, ap: srcAp, uuid: U1 }, target: { qmp: target, ap: dstAp, uuid: U1 },
+  }).catch((e: unknown) => e);
+  t.match(err, { name: 'MigrationError', code: 'EIO', rolledBack: true, message: /QEMU reports the migration failed/ });
+  t.match(seen.filter((p) => p.step === 'migrate').at(-1), { status: 'failed' });
+  t.match(await listGuestDevices(source), [{ id: 'hostdev0', type: 'vfio-ap' }]);
 });
 
 t.test('a migration that takes too long is cancelled and rolled back', async (t) => {

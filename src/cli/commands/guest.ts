@@ -1,6 +1,6 @@
 // zmdev qemu-args / xml / guest …: wiring an mdev into QEMU or libvirt, and hot plug over QMP.
 import { checkCpuModel, type CpuApReport } from '../../guest/cpu-model.js';
-import { attach, detach, type DetachProgress } from '../../guest/hotplug.js';
+import { attach, detach, guestApqns, type DetachProgress } from '../../guest/hotplug.js';
 import { apCpuFeatures, vfioApDeviceArgs, vfioApDeviceJsonArgs } from '../../guest/qemu-args.js';
 import { hostdevXml, nodeDeviceXml } from '../../guest/xml.js';
 import { formatApqn } from '../../mask/apqn.js';
@@ -42,8 +42,8 @@ ${hostHelp}`,
     return runOnAp(args, argsUsage, io, (ap, json) => {
       const id = args.values.id as string | undefined;
       const plain = vfioApDeviceArgs(uuid, { id });
-      const info = ap.mdev(uuid);
-      const out = { uuid: info.uuid, args: plain, jsonArgs: vfioApDeviceJsonArgs(uuid, { id }), cpuFeatures: apCpuFeatures(), apqns: (info.guestMatrix ?? info.matrix).map(formatApqn) };
+      const apqns = guestApqns(ap, uuid).map(formatApqn);
+      const out = { uuid: uuid.toLowerCase(), args: plain, jsonArgs: vfioApDeviceJsonArgs(uuid, { id }), cpuFeatures: apCpuFeatures(), apqns };
       if (json) printJson(io, out);
       else {
         io.stdout(`${out.args.map(shQuote).join(' ')}\n${out.jsonArgs.map(shQuote).join(' ')}\n-cpu MODEL,${out.cpuFeatures}\n`);
@@ -113,15 +113,16 @@ async function withQmp(values: Record<string, unknown>, usage: string, io: CliIO
   if (typeof socket !== 'string') throw new UsageError('give the guest\'s QMP socket with --qmp PATH (or HOST:PORT)', usage);
   const json = values['json'] === true;
   const qmp = new QmpClient({ name: 'zmdev' });
-  try {
-    await qmp.connect(socket, { timeoutMs });
-    await body(qmp, json);
-    return EXIT_OK;
-  } catch (e) {
-    return reportRefusal(io, e, json);
-  } finally {
-    await qmp.disconnect();
-  }
+  const session = async (): Promise<number> => {
+    try {
+      await qmp.connect(socket, { timeoutMs });
+      await body(qmp, json);
+      return EXIT_OK;
+    } catch (e) {
+      return reportRefusal(io, e, json);
+    }
+  };
+  return session().finally(() => qmp.disconnect());
 }
 
 function cpuText(r: CpuApReport): string {
