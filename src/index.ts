@@ -10,3 +10,4 @@ export type { PresetName, ProfileName, SimState } from './sim/index.js';
 export { mountSysfs, unmountOnSignals, type SysfsMount } from './sim/fuse-mount.js';
 export * as qmp from './qmp/index.js';
 export { QmpClient } from './qmp/index.js';
+export * as guest from './guest/index.js';
