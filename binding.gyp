@@ -6,6 +6,7 @@
         "native/mask_core.cc",
         "native/apqn_conflicts.cc",
         "native/sysfs_io.cc",
+        "native/vfio.cc",
         "native/addon.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -9,6 +9,7 @@
 #include "apqn_conflicts.h"
 #include "mask_core.h"
 #include "sysfs_io.h"
+#include "vfio.h"
 
 namespace {
 
@@ -259,6 +260,22 @@ Napi::Value SysfsStat(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), kind * 0x10000 + mode);
 }
 
+// ---- VFIO device ioctls: synchronous (vfio_ap answers them without sleeping, apart from RESET's
+// queue polling), failures as [errno] so that TypeScript builds the error.
+
+// vfioIoctl(fd, request, bytes) -> undefined | [errno]. The struct is read and written in place.
+Napi::Value VfioIoctl(const Napi::CallbackInfo& info) {
+  if (!info[0].IsNumber() || !info[1].IsNumber()) throw Napi::TypeError::New(info.Env(), "fd and request must be numbers");
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  unsigned long request = info[1].As<Napi::Number>().Uint32Value();
+  Bytes buf = GetBytes(info, 2, "buffer");
+  int r = zmdev::vfio::vfio_ioctl(fd, request, buf.data, buf.length);
+  if (r == 0) return info.Env().Undefined();
+  Napi::Array a = Napi::Array::New(info.Env(), 1);
+  a.Set(0u, Napi::Number::New(info.Env(), -r));
+  return a;
+}
+
 Napi::Value Noop(const Napi::CallbackInfo& info) { return info.Env().Undefined(); }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -277,6 +294,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sysfsList", Napi::Function::New(env, SysfsList));
   exports.Set("sysfsReadlink", Napi::Function::New(env, SysfsReadlink));
   exports.Set("sysfsStat", Napi::Function::New(env, SysfsStat));
+  exports.Set("vfioIoctl", Napi::Function::New(env, VfioIoctl));
   exports.Set("noop", Napi::Function::New(env, Noop));
   return exports;
 }

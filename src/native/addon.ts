@@ -32,6 +32,12 @@ export interface NativeAddon {
   sysfsReadlink(path: string): string | [errno: number, syscall: string];
   /** kind * 0x10000 + permission bits (kind 0 file, 1 directory, 2 link), or [errno, syscall]. */
   sysfsStat(path: string, follow: boolean): number | [errno: number, syscall: string];
+  /**
+   * One ioctl(2) on an open fd with `buffer` as the argument, read and written in place: undefined,
+   * or [errno]. A VFIO device request whose buffer is shorter than the bytes its handler copies
+   * (16 for GET_INFO and GET_IRQ_INFO, 24 for SET_IRQS) gives [EFAULT] without reaching the kernel.
+   */
+  vfioIoctl(fd: number, request: number, buffer: Uint8Array): undefined | [errno: number];
   noop(): void;
 }
 

@@ -1,0 +1,87 @@
+// RealVfioDevice through the native addon. There is no vfio_ap device here: /dev/null and a
+// regular file answer every VFIO ioctl with ENOTTY, a closed fd with EBADF (as on any Linux).
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { native } from '../../src/native/addon.js';
+import type { SysfsError } from '../../src/sysfs/sysfs-io.js';
+import { RealVfioDevice } from '../../src/sysfs/vfio-real.js';
+import {
+  encodeDeviceInfo, encodeIrqInfo, encodeIrqSet, VFIO_DEVICE_GET_INFO, VFIO_DEVICE_GET_IRQ_INFO, VFIO_DEVICE_RESET,
+  VFIO_DEVICE_SET_IRQS, type VfioDevice,
+} from '../../src/sysfs/vfio.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'zmdev-vfio-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const file = path.join(dir, 'regular');
+writeFileSync(file, 'not a device\n');
+
+function err(f: () => unknown): SysfsError {
+  try {
+    f();
+  } catch (e) {
+    return e as SysfsError;
+  }
+  throw new Error('expected a failure');
+}
+
+function everyCall(dev: VfioDevice): Array<() => unknown> {
+  return [
+    () => dev.getInfo(),
+    () => dev.getIrqInfo(0),
+    () => dev.setIrqs({ index: 0, action: 'trigger', eventfd: -1 }),
+    () => dev.reset(),
+    () => dev.ioctl(0x3b70, new Uint8Array(8)),
+  ];
+}
+
+for (const p of ['/dev/null', file]) {
+  t.test(`${p}: every VFIO ioctl gives ENOTTY`, async (t) => {
+    const dev = RealVfioDevice.open(p);
+    t.ok(dev.fd >= 0);
+    t.equal(dev.path, p);
+    for (const call of everyCall(dev)) t.match(err(call), { code: 'ENOTTY', errno: -25, syscall: 'ioctl', path: p });
+    dev.close();
+    t.equal(dev.fd, -1);
+    dev.close();
+    t.pass('a second close is a no-op');
+  });
+}
+
+t.test('a closed device and a closed fd give EBADF', async (t) => {
+  const dev = RealVfioDevice.open('/dev/null');
+  dev.close();
+  for (const call of everyCall(dev)) t.match(err(call), { code: 'EBADF', errno: -9, syscall: 'ioctl', path: '/dev/null' });
+  const fd = openSync('/dev/null', 'r');
+  closeSync(fd);
+  const stale = new RealVfioDevice(fd, '/dev/null');
+  t.match(err(() => stale.getInfo()), { code: 'EBADF', syscall: 'ioctl' });
+  t.match(err(() => stale.close()), { code: 'EBADF', syscall: 'close', path: '/dev/null' }, 'closing a closed fd');
+});
+
+t.test('open and close failures', async (t) => {
+  t.match(err(() => RealVfioDevice.open(path.join(dir, 'missing'))), { name: 'SysfsError', code: 'ENOENT', syscall: 'open' });
+  t.match(err(() => RealVfioDevice.open(dir)), { code: 'EISDIR', syscall: 'open' });
+  t.throws(() => RealVfioDevice.open('/dev/\0null'), { code: 'ERR_INVALID_ARG_VALUE' }, 'not an errno: passed on as is');
+  t.throws(() => new RealVfioDevice(2 ** 31, 'x').close(), { code: 'ERR_OUT_OF_RANGE' });
+});
+
+t.test('the native call: short arguments, argument checks, struct left as the kernel wrote it', async (t) => {
+  const addon = native();
+  const fd = openSync('/dev/null', 'r');
+  t.teardown(() => closeSync(fd));
+  t.same(addon.vfioIoctl(fd, VFIO_DEVICE_GET_INFO, new Uint8Array(15)), [14], 'GET_INFO under 16 bytes: EFAULT, not sent');
+  t.same(addon.vfioIoctl(fd, VFIO_DEVICE_GET_IRQ_INFO, new Uint8Array(15)), [14]);
+  t.same(addon.vfioIoctl(fd, VFIO_DEVICE_SET_IRQS, new Uint8Array(23)), [14], 'SET_IRQS needs the fd at offset 20');
+  t.same(addon.vfioIoctl(fd, VFIO_DEVICE_RESET, new Uint8Array(0)), [25]);
+  t.same(addon.vfioIoctl(fd, 0x5401, new Uint8Array(0)), [25], 'TCGETS without an argument on /dev/null');
+  const buf = encodeDeviceInfo();
+  t.same(addon.vfioIoctl(fd, VFIO_DEVICE_GET_INFO, buf), [25]);
+  t.same(buf, encodeDeviceInfo(), 'untouched on failure');
+  t.same(addon.vfioIoctl(fd, VFIO_DEVICE_GET_IRQ_INFO, encodeIrqInfo(0)), [25]);
+  t.same(addon.vfioIoctl(fd, VFIO_DEVICE_SET_IRQS, encodeIrqSet({ index: 0, action: 'trigger', eventfd: -1 })), [25]);
+  t.throws(() => addon.vfioIoctl('3' as unknown as number, VFIO_DEVICE_RESET, new Uint8Array(0)), TypeError);
+  t.throws(() => addon.vfioIoctl(fd, VFIO_DEVICE_RESET, new Uint16Array(2) as unknown as Uint8Array), TypeError);
+  t.throws(() => addon.vfioIoctl(fd, VFIO_DEVICE_RESET, [] as unknown as Uint8Array), TypeError);
+});
