@@ -16,6 +16,7 @@ export {
 } from './state.js';
 export { saveState, loadState } from './state-file.js';
 export * as events from './events.js';
+export { SimVfioDevice, registeredEventfd, type VfioMdevState } from './vfio-device.js';
 
 /** A simulated host booted from a preset under a kernel profile, with its sysfs view. */
 export function createHost(preset: PresetName = 'seed', profile: ProfileName = '6.15'): { host: SimHost; sysfs: SimSysfs } {

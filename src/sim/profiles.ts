@@ -42,6 +42,10 @@ export interface Capabilities {
    * deconfigured/checkstopped, since ~6.9); null: the code is not looked at (before ~6.7).
    */
   passableRc: readonly number[] | null;
+  /** VFIO_AP_NUM_IRQS as VFIO_DEVICE_GET_INFO reports it: 2 since 6.15, 1 in 6.5-6.14, 0 before. */
+  vfioNumIrqs: number;
+  /** VFIO_DEVICE_GET_IRQ_INFO and VFIO_DEVICE_SET_IRQS are handled (6.5+); before, EOPNOTSUPP. */
+  vfioIrqIoctls: boolean;
 }
 
 const MAINLINE: Capabilities = {
@@ -60,6 +64,8 @@ const MAINLINE: Capabilities = {
   removeWhileAttached: 'request',
   requestLog: true,
   passableRc: [0, 3, 4],
+  vfioNumIrqs: 2,
+  vfioIrqIoctls: true,
 };
 
 export const CAPABILITIES: Readonly<Record<ProfileName, Readonly<Capabilities>>> = {
@@ -74,6 +80,8 @@ export const CAPABILITIES: Readonly<Record<ProfileName, Readonly<Capabilities>>>
     exhaustedErrno: 'EPERM',
     requestLog: false,
     passableRc: null,
+    vfioNumIrqs: 0,
+    vfioIrqIoctls: false,
   },
   '5.15': {
     ...MAINLINE,
@@ -92,6 +100,8 @@ export const CAPABILITIES: Readonly<Record<ProfileName, Readonly<Capabilities>>>
     removeWhileAttached: 'EBUSY',
     requestLog: false,
     passableRc: null,
+    vfioNumIrqs: 0,
+    vfioIrqIoctls: false,
   },
 };
 
