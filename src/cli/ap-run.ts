@@ -15,14 +15,16 @@ export function runOnAp(args: ParsedArgs, usage: string, io: CliIO, body: (ap: A
   } catch (e) {
     return reportRefusal(io, e, json);
   }
+  let code: number;
   try {
     body(opened.ap, json);
-    return EXIT_OK;
+    code = EXIT_OK;
   } catch (e) {
-    return reportRefusal(io, e, json);
+    code = reportRefusal(io, e, json);
   } finally {
     opened.done(true);
   }
+  return code;
 }
 
 /** The IDs given with a repeatable option (--adapter 1 --adapter 0x0a). */

@@ -32,6 +32,7 @@ ${hostHelp}`,
     if (args.positionals.length !== 1) throw new UsageError('give one PLAN.json', usage);
     const json = args.values.json === true;
     let opened;
+    let code: number;
     try {
       let data: unknown;
       const file = args.positionals[0]!;
@@ -54,11 +55,12 @@ ${hostHelp}`,
       } else {
         io.stdout(`${report.messages.map((m) => `${m}\n`).join('')}${report.ok ? `plan ok: ${plan.guests.length} guest${plan.guests.length === 1 ? '' : 's'}, no APQN shared, every APQN available\n` : ''}`);
       }
-      return report.ok ? EXIT_OK : EXIT_REFUSED;
+      code = report.ok ? EXIT_OK : EXIT_REFUSED;
     } catch (e) {
-      return reportRefusal(io, e, json);
+      code = reportRefusal(io, e, json);
     } finally {
       opened?.done(false);
     }
+    return code;
   },
 };

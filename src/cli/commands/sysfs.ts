@@ -47,15 +47,17 @@ ${hostHelp}`,
     const [p, data] = args.positionals as [string, string];
     const json = args.values.json === true;
     const host = openHost(args, writeUsage);
+    let code: number;
     try {
       const n = host.io.write(p, data);
       if (json) printJson(io, { path: p, written: n });
-      return EXIT_OK;
+      code = EXIT_OK;
     } catch (err) {
-      return reportRefusal(io, err, json);
+      code = reportRefusal(io, err, json);
     } finally {
       host.save();
     }
+    return code;
   },
 };
 
