@@ -103,12 +103,18 @@ function has(m: Matrix, target: AssignTarget, id: number): boolean {
   return (target === 'adapter' ? m.apm : target === 'domain' ? m.aqm : m.adm).has(id);
 }
 
-/** assign_adapter / assign_domain / assign_control_domain (§4.1, §4.3, §10 for the classic rules). */
-export function assign(host: SimHost, mdev: MdevState, target: AssignTarget, bytes: Uint8Array): void {
+/** The first checks of every assign_* and unassign_* store, in the kernel's order: busy (classic), parse, maximum. */
+function idWithinMax(host: SimHost, mdev: MdevState, target: AssignTarget, bytes: Uint8Array): number {
   busyCheck(host, mdev);
   const id = parseId(bytes);
   const max = maxFor(host, target);
   if (id > max) refuse('ENODEV', `${target.replace('_', ' ')} ${id} is above the highest ID ${max} of this host`);
+  return id;
+}
+
+/** assign_adapter / assign_domain / assign_control_domain (§4.1, §4.3, §10 for the classic rules). */
+export function assign(host: SimHost, mdev: MdevState, target: AssignTarget, bytes: Uint8Array): void {
+  const id = idWithinMax(host, mdev, target, bytes);
   const m = toMatrix(mdev);
   if (target === 'control_domain') {
     if (m.adm.has(id)) return;
@@ -135,10 +141,7 @@ export function assign(host: SimHost, mdev: MdevState, target: AssignTarget, byt
 
 /** unassign_adapter / unassign_domain / unassign_control_domain (§4.2, §4.3). */
 export function unassign(host: SimHost, mdev: MdevState, target: AssignTarget, bytes: Uint8Array): void {
-  busyCheck(host, mdev);
-  const id = parseId(bytes);
-  const max = maxFor(host, target);
-  if (id > max) refuse('ENODEV', `${target.replace('_', ' ')} ${id} is above the highest ID ${max} of this host`);
+  const id = idWithinMax(host, mdev, target, bytes);
   const m = toMatrix(mdev);
   if (!has(m, target, id)) return;
   setMatrix(mdev, withBit(m, target, id, false));
