@@ -71,17 +71,20 @@ a user would type, with its output. Nothing outside a temporary folder is touche
     async run({ values }, io) {
       const kernel = typeof values.kernel === 'string' ? values.kernel : '6.15';
       const dir = mkdtempSync(path.join(tmpdir(), 'zmdev-demo-'));
+      // The steps name host.json and plan.json as a user would, in the demo's own folder.
+      const cwd = process.cwd();
       try {
-        writeFileSync(path.join(dir, 'plan.json'), `${JSON.stringify(plan, null, 2)}\n`);
-        const local = (a: string) => (a === 'host.json' || a === 'plan.json' ? path.join(dir, a) : a);
-        io.stdout(`zmdev demo: the product documentation's procedure on a simulated host\n(plan.json: ${JSON.stringify(plan)})\n`);
+        process.chdir(dir);
+        writeFileSync('plan.json', `${JSON.stringify(plan, null, 2)}\n`);
+        io.stdout(`zmdev demo: the product documentation's procedure on a simulated host, in ${dir}\n(plan.json: ${JSON.stringify(plan)})\n`);
         for (const step of steps(kernel)) {
           if (step.say) io.stdout(`\n# ${step.say}\n`);
           io.stdout(`$ zmdev ${step.argv.map(shellWord).join(' ')}\n`);
-          const status = await run(step.argv.map(local), { stdout: io.stdout, stderr: io.stdout });
+          const status = await run(step.argv, { stdout: io.stdout, stderr: io.stdout });
           if (status !== EXIT_OK) io.stdout(`(exit status ${status})\n`);
         }
       } finally {
+        process.chdir(cwd);
         rmSync(dir, { recursive: true, force: true });
       }
       return EXIT_OK;
