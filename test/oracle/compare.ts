@@ -1,5 +1,6 @@
 // Glue between the oracle and the library under test: run one input through both and describe
 // the outcome of each as comparable text.
+import type { Test } from 'tap';
 import { ApMask } from '../../src/mask/ap-mask.js';
 import { GrammarError } from '../../src/errors.js';
 import { bitsOf, bitsToHex, idsOf, type Bits, type Outcome } from './bits.js';
@@ -34,3 +35,32 @@ export function describeNative<T>(f: () => T, show: (v: T) => string, input: str
 
 export const hexOfBits = (b: Bits): string => bitsToHex(b);
 export const hexOfMask = (m: ApMask): string => m.toString();
+
+/** One generated case: its input, and the two readings described as "ok …" or the errno. */
+export interface DiffCase {
+  input: string;
+  want: string;
+  got: string;
+  /** Shown after the input in a failure message (e.g. the starting mask). */
+  context?: string;
+}
+
+/**
+ * Runs `cases` generated comparisons, reports up to ten disagreements with the seed that replays
+ * them, and returns the oracle's outcomes ("ok" or the errno name) so the caller can check that
+ * the generator reached every side of the grammar.
+ */
+export function compareMany(t: Test, seed: number, cases: number, next: (i: number) => DiffCase): string[] {
+  let mismatches = 0;
+  const outcomes: string[] = [];
+  for (let i = 0; i < cases && mismatches < 10; i++) {
+    const c = next(i);
+    outcomes.push(c.want.startsWith('ok') ? 'ok' : c.want.split(' ')[0]!);
+    if (c.got !== c.want) {
+      mismatches++;
+      t.equal(c.got, c.want, `case ${i} (ZMDEV_TEST_SEED=${seed}): ${JSON.stringify(c.input)}${c.context ? ` on ${c.context}` : ''}`);
+    }
+  }
+  t.equal(mismatches, 0, `no disagreement in ${cases} cases (ZMDEV_TEST_SEED=${seed})`);
+  return outcomes;
+}
