@@ -6,7 +6,7 @@
 //   4. fs.readFileSync per file on the FUSE mount
 // The FUSE server runs in a child process (this file with --serve): a synchronous reader in the
 // process that serves the mount would wait for itself.
-// Run: npx tsc -p tsconfig.bench.json && node build-bench/benchmarks/inventory.bench.js [REPS]
+// Run: npx tsc -p benchmarks/tsconfig.json && node build-bench/benchmarks/inventory.bench.js [REPS]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,9 +14,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(import.meta.url);
-// Compiled into build-bench/, the loader would look for the addon there: point it at the build.
-const repo = path.resolve(path.dirname(here), '../..');
-process.env.ZMDEV_ADDON ??= path.join(repo, 'build/Release/zmdev.node');
 const { createHost } = await import('../src/sim/index.js');
 const { mountSysfs, unmountOnSignals } = await import('../src/sim/fuse-mount.js');
 const { RealSysfs } = await import('../src/sysfs/real.js');

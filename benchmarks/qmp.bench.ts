@@ -1,6 +1,6 @@
 // QMP client overhead, measured against one real QEMU in one run: sequential round trips and pipelined
 // throughput for zmdev's QmpClient and for a minimal raw-socket client (newline split, id matching, nothing
-// else). Run: npx tsc -p tsconfig.bench.json && node build-bench/benchmarks/qmp.bench.js
+// else). Run: npx tsc -p benchmarks/tsconfig.json && node build-bench/benchmarks/qmp.bench.js
 // Knobs: QMP_BENCH_SEQ (2000), QMP_BENCH_PIPE (20000), QMP_BENCH_WINDOW (32), QMP_BENCH_ROUNDS (3).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -1,15 +1,11 @@
 // Reading N small attribute files (a big host's inventory): one native readMany call, one
 // fs.readFileSync per file, and one RealSysfs.read (native open/read/close) per file.
 // Then the same three over real /sys attributes of this machine (kernfs: show() runs per read).
-// Run: npx tsc -p tsconfig.bench.json && node build-bench/benchmarks/sysfs-read.bench.js [N]
+// Run: npx tsc -p benchmarks/tsconfig.json && node build-bench/benchmarks/sysfs-read.bench.js [N]
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-// Compiled into build-bench/, the loader would look for the addon there: point it at the build.
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-process.env.ZMDEV_ADDON ??= path.join(repo, 'build/Release/zmdev.node');
 const { RealSysfs } = await import('../src/sysfs/real.js');
 
 const N = Number(process.argv[2] ?? 2000);
