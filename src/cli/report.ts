@@ -24,3 +24,11 @@ export function reportRefusal(io: CliIO, err: unknown, json: boolean): number {
   }
   return EXIT_REFUSED;
 }
+
+/** A failed file operation (a state file, a plan) is a refusal with the errno of its syscall. */
+export function asRefusal(err: unknown): unknown {
+  if (err instanceof ZmdevError) return err;
+  const e = err as NodeJS.ErrnoException;
+  if (typeof e?.code === 'string' && e.syscall) return new ZmdevError({ code: e.code, message: e.message });
+  return err;
+}

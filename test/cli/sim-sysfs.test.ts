@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { asRefusal } from '../../src/cli/commands/sim.js';
+import { asRefusal } from '../../src/cli/report.js';
 import { hoistHostOptions } from '../../src/cli/host.js';
 import { main } from '../../src/cli/main.js';
 import { zmdev } from './helpers.js';

@@ -5,10 +5,8 @@ import { formatApqn } from '../../mask/apqn.js';
 import { ZmdevError } from '../../errors.js';
 import type { Command } from '../command.js';
 import { EXIT_OK, EXIT_REFUSED, UsageError } from '../context.js';
-import { hostHelp, hostOptions } from '../host.js';
-import { openApHost } from '../host.js';
-import { printJson, reportRefusal } from '../report.js';
-import { asRefusal } from './sim.js';
+import { hostHelp, hostOptions, openApHost } from '../host.js';
+import { asRefusal, printJson, reportRefusal } from '../report.js';
 
 const usage = 'usage: zmdev check PLAN.json [--json] [--sim FILE | --sysfs DIR]';
 

@@ -9,7 +9,7 @@ import { loadState, saveState } from '../../sim/state-file.js';
 import { SimSysfs } from '../../sim/sysfs.js';
 import type { Command } from '../command.js';
 import { EXIT_OK, UsageError } from '../context.js';
-import { printJson, reportRefusal } from '../report.js';
+import { asRefusal, printJson, reportRefusal } from '../report.js';
 
 const initUsage = `usage: zmdev sim init FILE [--preset ${PRESET_NAMES.join('|')}] [--kernel ${PROFILE_NAMES.join('|')}] [--force]`;
 
@@ -76,14 +76,6 @@ export const simLog: Command = {
     return EXIT_OK;
   },
 };
-
-/** A state file that cannot be read is a refusal with the errno of the failed syscall. */
-export function asRefusal(err: unknown): unknown {
-  if (err instanceof ZmdevError) return err;
-  const e = err as NodeJS.ErrnoException;
-  if (typeof e?.code === 'string' && e.syscall) return new ZmdevError({ code: e.code, message: e.message });
-  return err;
-}
 
 const mountUsage = 'usage: zmdev sim mount FILE MOUNTPOINT';
 
