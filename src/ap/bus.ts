@@ -1,17 +1,19 @@
 // The AP bus side of the host: apmask/aqmask, the IDs the host allows, and what a mask change
-// would do — which queues move to which driver, and which mdev would lose APQNs (refused).
+// would do — which queues move to which driver, and which mdev would lose APQNs (refused). The
+// plan is computed once from facts read once; a dry run is the plan, the real run applies it.
+import { InputError } from '../errors.js';
 import { ApMask } from '../mask/ap-mask.js';
-import { apqnsOf, parseApqn, type Apqn } from '../mask/apqn.js';
-import { parseChzdevMask, parseKernelMask } from '../mask/grammar.js';
+import type { Apqn } from '../mask/apqn.js';
+import { applyKernelMaskWrite, parseChzdevMask } from '../mask/grammar.js';
+import { parseQueueName } from '../mask/ids.js';
+import { isReserved, reclaimedFromMdevs, type HostMasks, type MaxIds, type OwnedMatrix } from '../mask/matrix.js';
+import { runSteps, type Step } from '../mdev/journal.js';
 import type { SysfsIO } from '../sysfs/sysfs-io.js';
 import { ApError, apqnList, isSysfsError, kernelRefusal } from './errors.js';
 import { listMdevMatrices } from './mdev-read.js';
-import { AP_BUS, cardDir, queueName } from './paths.js';
+import { AP_BUS, cardDir, queueDir } from './paths.js';
 
-export interface Masks {
-  apmask: ApMask;
-  aqmask: ApMask;
-}
+export type Masks = HostMasks;
 
 export function readMasks(io: SysfsIO): Masks {
   const [ap, aq] = io.readMany([`${AP_BUS}/apmask`, `${AP_BUS}/aqmask`]);
@@ -20,16 +22,18 @@ export function readMasks(io: SysfsIO): Masks {
 }
 
 /** ap_max_adapter_id and ap_max_domain_id. */
-export function readMaxIds(io: SysfsIO): { adapter: number; domain: number } {
-  const [a, d] = io.readMany([`${AP_BUS}/ap_max_adapter_id`, `${AP_BUS}/ap_max_domain_id`]);
-  for (const r of [a, d]) if (typeof r !== 'string') throw r;
-  return { adapter: parseInt(a as string, 10), domain: parseInt(d as string, 10) };
+export function readMaxIds(io: SysfsIO): MaxIds {
+  const paths = [`${AP_BUS}/ap_max_adapter_id`, `${AP_BUS}/ap_max_domain_id`];
+  const [a, d] = io.readMany(paths).map((r, i) => {
+    if (typeof r !== 'string') throw r;
+    if (!/^\d+\n?$/.test(r)) throw new ApError({ code: 'EPROTO', message: `${paths[i]} read ${JSON.stringify(r)}, not a number`, path: paths[i]!, precheck: true });
+    return Number(r.trim());
+  });
+  return { adapter: a!, domain: d! };
 }
 
 /** True when both masks reserve the APQN for the host's default drivers. */
-export function reserved(m: Masks, q: Apqn): boolean {
-  return m.apmask.has(q.adapter) && m.aqmask.has(q.domain);
-}
+export const reserved: (m: Masks, q: Apqn) => boolean = isReserved;
 
 /** A requested change of the masks: chzdev's syntax (default) or the kernel's sysfs grammar. */
 export interface MaskChange {
@@ -51,6 +55,8 @@ export interface MaskConflict {
   apqns: Apqn[];
 }
 
+export type MaskName = 'apmask' | 'aqmask';
+
 export interface MaskPlan {
   before: Masks;
   after: Masks;
@@ -59,11 +65,22 @@ export interface MaskPlan {
   /** APQNs of mdevs the change would give back to the host: the change is refused. */
   conflicts: MaskConflict[];
   /** The writes, in the order that never passes through a refused state. */
-  writes: Array<{ attr: 'apmask' | 'aqmask'; value: ApMask }>;
+  writes: Array<{ attr: MaskName; value: ApMask }>;
 }
 
-function applySpec(spec: string, current: ApMask, grammar: 'chzdev' | 'kernel'): ApMask {
-  return grammar === 'chzdev' ? parseChzdevMask(spec, current) : parseKernelMask(spec, current);
+/** The mask a spec makes of `current`; an empty spec is refused whatever the grammar. */
+function applySpec(attr: MaskName, spec: string, current: ApMask, grammar: 'chzdev' | 'kernel'): ApMask {
+  if (spec === '') {
+    // `apmask=` is an easy typo: as an absolute mask it would hand every queue to vfio_ap, as a
+    // write(2) it would do nothing. Neither is what anyone means; ask for the explicit form.
+    throw new InputError({
+      code: 'EINVAL',
+      input: `${attr}=`,
+      message: `${attr}= has no value; to give every ID to passthrough write ${attr}=0x0 (--kernel: a lone newline, $'\\n'), ` +
+        `to keep the mask leave ${attr} out`,
+    });
+  }
+  return grammar === 'chzdev' ? parseChzdevMask(spec, current) : applyKernelMaskWrite(spec, current).mask;
 }
 
 interface QueueFacts {
@@ -72,9 +89,16 @@ interface QueueFacts {
   hwtype: number;
 }
 
+/** What a mask plan needs to know of the host: read once. */
+export interface MaskFacts {
+  masks: Masks;
+  queues: QueueFacts[];
+  vfioLoaded: boolean;
+  mdevs: OwnedMatrix[];
+}
+
 function readQueues(io: SysfsIO): QueueFacts[] {
-  const names = io.list(`${AP_BUS}/devices`).filter((n) => /^[0-9a-f]{2}\.[0-9a-f]{4}$/.test(n));
-  const apqns = names.map(parseApqn);
+  const apqns = io.list(`${AP_BUS}/devices`).map(parseQueueName).filter((q): q is Apqn => q !== undefined);
   const cards = [...new Set(apqns.map((q) => q.adapter))];
   const hw = io.readMany(cards.map((a) => `${cardDir(a)}/hwtype`));
   const hwtype = new Map(cards.map((a, i) => {
@@ -85,7 +109,7 @@ function readQueues(io: SysfsIO): QueueFacts[] {
   return apqns.map((apqn) => {
     let driver: string | null = null;
     try {
-      driver = io.readlink(`${cardDir(apqn.adapter)}/${queueName(apqn.adapter, apqn.domain)}/driver`).split('/').pop()!;
+      driver = io.readlink(`${queueDir(apqn.adapter, apqn.domain)}/driver`).split('/').pop()!;
     } catch (e) {
       if (!isSysfsError(e, 'ENOENT')) throw e;
     }
@@ -93,52 +117,49 @@ function readQueues(io: SysfsIO): QueueFacts[] {
   });
 }
 
+export function readMaskFacts(io: SysfsIO): MaskFacts {
+  return { masks: readMasks(io), queues: readQueues(io), vfioLoaded: io.exists(`${AP_BUS}/drivers/vfio_ap`), mdevs: listMdevMatrices(io) };
+}
+
+/** The plan of a mask change, from the facts alone (pure). Throws InputError/GrammarError for a bad spec. */
+export function computeMaskPlan(facts: MaskFacts, change: MaskChange): MaskPlan {
+  const grammar = change.grammar ?? 'chzdev';
+  const before = facts.masks;
+  const after: Masks = {
+    apmask: change.apmask === undefined ? before.apmask : applySpec('apmask', change.apmask, before.apmask, grammar),
+    aqmask: change.aqmask === undefined ? before.aqmask : applySpec('aqmask', change.aqmask, before.aqmask, grammar),
+  };
+  const moves: QueueMove[] = [];
+  for (const q of facts.queues) {
+    if (isReserved(after, q.apqn) === isReserved(before, q.apqn)) continue;
+    // vfio_ap takes CEX4 and newer only (hwtype 10 and up).
+    const to: QueueDriver = isReserved(after, q.apqn) ? 'cex4queue' : facts.vfioLoaded && q.hwtype >= 10 ? 'vfio_ap' : null;
+    moves.push({ apqn: q.apqn, from: q.driver, to });
+  }
+  // Write first the mask that only clears bits: the kernel checks newly set bits against the
+  // mdevs using the other mask's current value, so clearing first avoids a refusal on the way.
+  const apSets = !after.apmask.andNot(before.apmask).isEmpty();
+  const order: MaskName[] = apSets ? ['aqmask', 'apmask'] : ['apmask', 'aqmask'];
+  const writes: MaskPlan['writes'] = [];
+  const conflicts = new Map<string, Apqn[]>();
+  const cur = { ...before };
+  for (const attr of order) {
+    if (after[attr].equals(cur[attr])) continue;
+    const newly = after[attr].andNot(cur[attr]);
+    const returned = attr === 'apmask' ? { adapters: newly, domains: cur.aqmask } : { adapters: cur.apmask, domains: newly };
+    for (const hit of reclaimedFromMdevs(returned, facts.mdevs)) conflicts.set(hit.owner, [...(conflicts.get(hit.owner) ?? []), ...hit.apqns]);
+    writes.push({ attr, value: after[attr] });
+    cur[attr] = after[attr];
+  }
+  return { before, after, moves, conflicts: [...conflicts].map(([mdev, apqns]) => ({ mdev, apqns })), writes };
+}
+
 /**
  * What the change would do, computed from the host as it is now; nothing is written. Throws a
  * GrammarError (EINVAL) when a spec is not valid in its grammar.
  */
 export function planMaskChange(io: SysfsIO, change: MaskChange): MaskPlan {
-  const grammar = change.grammar ?? 'chzdev';
-  const before = readMasks(io);
-  const after: Masks = {
-    apmask: change.apmask === undefined ? before.apmask : applySpec(change.apmask, before.apmask, grammar),
-    aqmask: change.aqmask === undefined ? before.aqmask : applySpec(change.aqmask, before.aqmask, grammar),
-  };
-  const vfioLoaded = io.exists(`${AP_BUS}/drivers/vfio_ap`);
-  const moves: QueueMove[] = [];
-  for (const q of readQueues(io)) {
-    const to: QueueDriver = reserved(after, q.apqn) ? 'cex4queue' : vfioLoaded && q.hwtype >= 10 ? 'vfio_ap' : null;
-    const from = q.driver;
-    if (reserved(after, q.apqn) !== reserved(before, q.apqn) || from !== to) {
-      if (reserved(after, q.apqn) !== reserved(before, q.apqn)) moves.push({ apqn: q.apqn, from, to });
-    }
-  }
-  // Write first the mask that only clears bits: the kernel checks newly set bits against the
-  // mdevs using the other mask's current value, so clearing first avoids a refusal on the way.
-  const apSets = !after.apmask.andNot(before.apmask).isEmpty();
-  const order: Array<'apmask' | 'aqmask'> = apSets ? ['aqmask', 'apmask'] : ['apmask', 'aqmask'];
-  const writes: MaskPlan['writes'] = [];
-  const conflicts = new Map<string, Apqn[]>();
-  const mdevs = listMdevMatrices(io);
-  const cur = { ...before };
-  for (const attr of order) {
-    if (after[attr].equals(cur[attr])) continue;
-    const newly = after[attr].andNot(cur[attr]);
-    const checked = attr === 'apmask' ? { adapters: newly, domains: cur.aqmask } : { adapters: cur.apmask, domains: newly };
-    for (const m of mdevs) {
-      const hit = apqnsOf(m.adapters.and(checked.adapters), m.domains.and(checked.domains));
-      if (hit.length) conflicts.set(m.uuid, [...(conflicts.get(m.uuid) ?? []), ...hit]);
-    }
-    writes.push({ attr, value: after[attr] });
-    cur[attr] = after[attr];
-  }
-  return {
-    before,
-    after,
-    moves,
-    conflicts: [...conflicts].map(([mdev, apqns]) => ({ mdev, apqns })),
-    writes,
-  };
+  return computeMaskPlan(readMaskFacts(io), change);
 }
 
 /** Refuses a plan that would take APQNs from mdevs, as the kernel would (EBUSY). */
@@ -157,24 +178,21 @@ export function checkMaskPlan(plan: MaskPlan): void {
   });
 }
 
+/** The plan's writes as journal steps: each undone by writing the mask it replaced. */
+export function maskSteps(plan: MaskPlan): Step[] {
+  return plan.writes.map((w) => {
+    const path = `${AP_BUS}/${w.attr}`;
+    return { path, value: w.value.toString(), undo: { path, value: plan.before[w.attr].toString() } };
+  });
+}
+
 /**
  * Applies a mask plan: checks it, then writes the masks in its order. If the second write is
  * refused, the first is put back, so the host is left as it was.
  */
 export function applyMaskPlan(io: SysfsIO, plan: MaskPlan): void {
   checkMaskPlan(plan);
-  const done: Array<{ attr: 'apmask' | 'aqmask'; old: ApMask }> = [];
-  for (const w of plan.writes) {
-    const path = `${AP_BUS}/${w.attr}`;
-    try {
-      io.write(path, w.value.toString());
-    } catch (e) {
-      if (!isSysfsError(e)) throw e;
-      for (const d of done.reverse()) io.write(`${AP_BUS}/${d.attr}`, d.old.toString());
-      throw kernelRefusal(e, `the kernel refused the new ${w.attr}`, {
-        EBUSY: 'an APQN it would reserve is assigned to an mdev (see the kernel log); unassign it there first',
-      });
-    }
-    done.push({ attr: w.attr, old: plan.before[w.attr] });
-  }
+  runSteps(io, maskSteps(plan), (err, step) => kernelRefusal(err, `the kernel refused the new ${step.path.slice(AP_BUS.length + 1)}`, {
+    EBUSY: 'an APQN it would reserve is assigned to an mdev (see the kernel log); unassign it there first',
+  }));
 }

@@ -1,49 +1,27 @@
 // Refusals of the AP SDK: the checks it makes before writing, and the kernel's own answers, both
 // with the errno the kernel gives, the APQNs involved and a sentence that says what to do.
-import { ZmdevError } from '../errors.js';
 import { formatApqn, type Apqn } from '../mask/apqn.js';
-import { SysfsError } from '../sysfs/sysfs-io.js';
+import { MdevError, type MdevErrorOptions } from '../mdev/errors.js';
+import type { SysfsError } from '../sysfs/sysfs-io.js';
 
-export interface ApErrorOptions {
-  code: string;
-  message: string;
+export { isSysfsError } from '../mdev/errors.js';
+
+export interface ApErrorOptions extends MdevErrorOptions {
   /** APQNs at the heart of the refusal. */
   apqns?: Apqn[];
-  /** The mdev whose APQNs are involved (another mdev for EADDRINUSE/EBUSY). */
-  mdev?: string;
-  /** The sysfs attribute written, and the bytes, when the kernel refused (or would refuse) a write. */
-  path?: string;
-  written?: string;
-  /** Whether zmdev refused before writing (true) or the kernel refused the write (false). */
-  precheck: boolean;
-  cause?: unknown;
 }
 
-export class ApError extends ZmdevError {
+export class ApError extends MdevError {
   readonly apqns: Apqn[];
-  readonly mdev: string | undefined;
-  readonly path: string | undefined;
-  readonly written: string | undefined;
-  readonly precheck: boolean;
 
   constructor(o: ApErrorOptions) {
-    super({ code: o.code, message: o.message, cause: o.cause });
+    super(o);
     this.apqns = o.apqns ?? [];
-    this.mdev = o.mdev;
-    this.path = o.path;
-    this.written = o.written;
-    this.precheck = o.precheck;
   }
 
   override toJSON(): Record<string, unknown> {
-    return {
-      ...super.toJSON(),
-      apqns: this.apqns.map(formatApqn),
-      ...(this.mdev ? { mdev: this.mdev } : {}),
-      ...(this.path ? { path: this.path } : {}),
-      ...(this.written !== undefined ? { written: this.written } : {}),
-      precheck: this.precheck,
-    };
+    const { code, message, ...rest } = super.toJSON();
+    return { code, message, apqns: this.apqns.map(formatApqn), ...rest };
   }
 }
 
@@ -81,7 +59,3 @@ const GENERIC: Record<string, string> = {
   EUSERS: 'no more mdevs can be created; remove one first',
   EPERM: 'the operation is not permitted',
 };
-
-export function isSysfsError(e: unknown, code?: string): e is SysfsError {
-  return e instanceof SysfsError && (code === undefined || e.code === code);
-}

@@ -1,16 +1,14 @@
 // ApHost: the AP side of one host (real or simulated) behind a SysfsIO, as one object. Every
-// change holds the AP configuration lock that chzdev and ap-check use.
-import { ApMask } from '../mask/ap-mask.js';
+// change holds the AP configuration lock that chzdev and ap-check use, reads the host's facts once,
+// plans, and applies the plan (a dry run stops after planning).
+import type { ApMatrix } from '../mask/matrix.js';
 import type { SysfsIO } from '../sysfs/sysfs-io.js';
 import { applyMaskPlan, planMaskChange, readMasks, readMaxIds, type MaskChange, type MaskPlan, type Masks } from './bus.js';
-import { formatApConfig } from '../mask/grammar.js';
-import { checkApConfig, checkAssign, checkControlWithoutUsage, readHostFacts, type MatrixTarget } from './checks.js';
 import { withApConfigLock, type LockOptions } from './lock.js';
 import { readMatrixDevice, type MatrixDeviceInfo } from './matrix-device.js';
 import {
-  assignToMdev, checkCreate, configureMdev, createMdev, removeMdev, singleWrites, unassignFromMdev, type ChangeResult, type MatrixChange,
+  assignToMdev, configureMdev, createConfiguredMdev, matrixOfChange, removeMdev, unassignFromMdev, type ChangeResult, type MatrixChange,
 } from './mdev.js';
-import { checkUuid, newUuid } from './paths.js';
 import { listMdevs, readMdev, type MdevInfo } from './mdev-read.js';
 
 export interface ApHostOptions {
@@ -74,12 +72,8 @@ export class ApHost {
    * checks and returns the writes the new mdev would get.
    */
   createMdev(opts: CreateMdevOptions = {}): ChangeResult {
-    const target: MatrixTarget = {
-      adapters: ApMask.of(opts.adapters ?? []),
-      domains: ApMask.of(opts.domains ?? []),
-      controlDomains: ApMask.of(opts.controlDomains ?? []),
-    };
-    return this.#locked(() => createAndConfigure(this.io, opts.uuid, target, opts.dryRun === true));
+    const target = matrixOfChange(opts);
+    return this.#locked(() => createConfiguredMdev(this.io, target, opts));
   }
 
   assign(uuid: string, change: MatrixChange, opts: { dryRun?: boolean } = {}): ChangeResult {
@@ -91,35 +85,11 @@ export class ApHost {
   }
 
   /** Makes the mdev hold exactly `target` (ap_config where the kernel has it). */
-  configure(uuid: string, target: MatrixTarget, opts: { dryRun?: boolean } = {}): ChangeResult {
+  configure(uuid: string, target: ApMatrix, opts: { dryRun?: boolean } = {}): ChangeResult {
     return this.#locked(() => configureMdev(this.io, uuid, target, opts));
   }
 
   removeMdev(uuid: string): void {
     this.#locked(() => removeMdev(this.io, uuid));
-  }
-}
-
-function createAndConfigure(io: SysfsIO, uuid: string | undefined, target: MatrixTarget, dryRun: boolean): ChangeResult {
-  const id = uuid === undefined ? newUuid() : checkUuid(uuid);
-  const name = dryRun && uuid === undefined ? '(new)' : id;
-  // Every check runs before the create, so that a refusal leaves nothing written (not even an
-  // mdev created and removed again), and a dry run meets the same refusals.
-  checkCreate(io, id);
-  const apConfig = readMatrixDevice(io).capabilities.apConfig === true;
-  const facts = readHostFacts(io);
-  const refusal = checkControlWithoutUsage(target, name) ?? (apConfig ? checkApConfig : checkAssign)(target, facts, name);
-  if (refusal) throw refusal;
-  if (dryRun) {
-    return apConfig
-      ? { uuid: name, writes: [{ attr: 'ap_config', value: formatApConfig({ apm: target.adapters, aqm: target.domains, adm: target.controlDomains }) }], method: 'ap_config' }
-      : { uuid: name, writes: singleWrites({ adapters: ApMask.EMPTY, domains: ApMask.EMPTY, controlDomains: ApMask.EMPTY }, target), method: 'single-writes' };
-  }
-  createMdev(io, id);
-  try {
-    return configureMdev(io, id, target);
-  } catch (e) {
-    removeMdev(io, id);
-    throw e;
   }
 }

@@ -1,10 +1,11 @@
 // AP IDs as users write them: decimal, 0x hex or leading-0 octal (the kernel's own reading),
 // shown back canonically in hex as lszcrypt shows them.
-import { GrammarError } from '../errors.js';
+import type { GrammarError } from '../errors.js';
 import { parseKernelId } from '../mask/grammar.js';
+import { idHex, type IdKind } from '../mask/ids.js';
 import { ApError } from './errors.js';
 
-export type IdKind = 'adapter' | 'domain' | 'control domain';
+export type { IdKind } from '../mask/ids.js';
 
 /** Reads one ID (number, or text in any notation the kernel accepts); 0..255. */
 export function parseApId(input: number | string, kind: IdKind): number {
@@ -34,6 +35,4 @@ export function parseApId(input: number | string, kind: IdKind): number {
 }
 
 /** `0x0a` for adapters, `0x001b` for domains. */
-export function formatApId(id: number, kind: IdKind): string {
-  return `0x${id.toString(16).padStart(kind === 'adapter' ? 2 : 4, '0')}`;
-}
+export const formatApId: (id: number, kind: IdKind) => string = idHex;

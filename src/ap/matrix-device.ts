@@ -3,6 +3,7 @@
 import type { SysfsIO } from '../sysfs/sysfs-io.js';
 import { isSysfsError } from './errors.js';
 import { listMdevs } from './mdev-read.js';
+import type { Uuid } from '../mask/ids.js';
 import { MATRIX_DEVICE, MDEV_TYPE_DIR, mdevDir } from './paths.js';
 
 export interface MatrixDeviceInfo {
@@ -45,4 +46,14 @@ export function readMatrixDevice(io: SysfsIO): MatrixDeviceInfo {
     capabilities: { apConfig: has('ap_config'), guestMatrix, hotplug: list ? list.includes('hotplug') : guestMatrix },
     mdevs,
   };
+}
+
+/**
+ * Whether changes to mdev `uuid` go through ap_config: the mdev's own directory tells where it
+ * exists, else what the driver says of itself (features, or another mdev). Unknown means no: a
+ * plan of single writes is right on every kernel.
+ */
+export function usesApConfig(io: SysfsIO, uuid: Uuid): boolean {
+  if (io.exists(mdevDir(uuid))) return io.exists(`${mdevDir(uuid)}/ap_config`);
+  return readMatrixDevice(io).capabilities.apConfig === true;
 }

@@ -1,13 +1,14 @@
 // Reading vfio-ap mediated devices: which exist, their matrix (M), what the guest gets (the
 // guest matrix S) and why the two differ.
 import { ApMask } from '../mask/ap-mask.js';
-import { apqnsOf, parseMatrix, type Apqn } from '../mask/apqn.js';
+import { apqnsOf, parseControlDomains, parseMatrix, type Apqn } from '../mask/apqn.js';
 import { parseApConfig } from '../mask/grammar.js';
+import { idDigits, parseUuid, type Uuid } from '../mask/ids.js';
+import type { ApMatrix } from '../mask/matrix.js';
+import { mdevsOfParent } from '../mdev/devices.js';
 import type { SysfsIO } from '../sysfs/sysfs-io.js';
 import { ApError, isSysfsError } from './errors.js';
-import { AP_BUS, MATRIX_DEVICE, checkUuid, mdevDir, queueDir } from './paths.js';
-
-const UUID_NAME = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+import { AP_BUS, MATRIX_DEVICE, mdevDir, queueDir } from './paths.js';
 
 /** ENOENT (before anything is read or written) when vfio_ap is not loaded. */
 export function requireMatrixDevice(io: SysfsIO): void {
@@ -22,8 +23,8 @@ export function requireMatrixDevice(io: SysfsIO): void {
 }
 
 /** Checks the UUID, then that the mdev exists (ENOENT otherwise); returns the UUID in lowercase. */
-export function requireMdev(io: SysfsIO, uuid: string): string {
-  const id = checkUuid(uuid);
+export function requireMdev(io: SysfsIO, uuid: string): Uuid {
+  const id = parseUuid(uuid);
   requireMatrixDevice(io);
   if (!io.exists(mdevDir(id))) {
     throw new ApError({ code: 'ENOENT', message: `mdev ${id} does not exist (zmdev mdev list shows the mdevs of this host)`, mdev: id, path: mdevDir(id), precheck: true });
@@ -32,31 +33,24 @@ export function requireMdev(io: SysfsIO, uuid: string): string {
 }
 
 /** The UUIDs of the vfio-ap mdevs that exist, sorted. */
-export function listMdevs(io: SysfsIO): string[] {
-  if (!io.exists(MATRIX_DEVICE)) return [];
-  return io.list(MATRIX_DEVICE).filter((n) => UUID_NAME.test(n));
+export function listMdevs(io: SysfsIO): Uuid[] {
+  return mdevsOfParent(io, MATRIX_DEVICE);
 }
 
-export interface MdevMatrix {
-  uuid: string;
-  adapters: ApMask;
-  domains: ApMask;
-  controlDomains: ApMask;
+/** An mdev's matrix M, with its UUID. */
+export interface MdevMatrix extends ApMatrix {
+  uuid: Uuid;
 }
 
 /** M of one mdev: from ap_config where the kernel has it, else from matrix and control_domains. */
-export function readMdevMatrix(io: SysfsIO, uuid: string): MdevMatrix {
+export function readMdevMatrix(io: SysfsIO, uuid: Uuid): MdevMatrix {
   const dir = mdevDir(uuid);
   const [apConfig, matrix, control] = io.readMany([`${dir}/ap_config`, `${dir}/matrix`, `${dir}/control_domains`]);
-  if (typeof apConfig === 'string') {
-    const m = parseApConfig(apConfig);
-    return { uuid: checkUuid(uuid), adapters: m.apm, domains: m.aqm, controlDomains: m.adm };
-  }
+  if (typeof apConfig === 'string') return { uuid, ...parseApConfig(apConfig) };
   if (typeof matrix !== 'string') throw matrix;
   if (typeof control !== 'string') throw control;
   const parsed = parseMatrix(matrix);
-  const adm = control.split('\n').filter(Boolean).map((l) => parseInt(l, 16));
-  return { uuid: checkUuid(uuid), adapters: parsed.adapters, domains: parsed.domains, controlDomains: ApMask.of(adm) };
+  return { uuid, adapters: parsed.adapters, domains: parsed.domains, controlDomains: parseControlDomains(control) };
 }
 
 /** M of every mdev. */
@@ -107,12 +101,13 @@ function queueProblem(io: SysfsIO, q: Apqn): string | undefined {
   return undefined;
 }
 
-const hex2 = (n: number) => n.toString(16).padStart(2, '0');
-const hex4 = (n: number) => n.toString(16).padStart(4, '0');
+const hex2 = (n: number) => idDigits(n, 'adapter');
+const hex4 = (n: number) => idDigits(n, 'domain');
 
 export function readMdev(io: SysfsIO, uuid: string): MdevInfo {
-  const m = readMdevMatrix(io, requireMdev(io, uuid));
-  const [gm] = io.readMany([`${mdevDir(uuid)}/guest_matrix`]);
+  const id = requireMdev(io, uuid);
+  const m = readMdevMatrix(io, id);
+  const [gm] = io.readMany([`${mdevDir(id)}/guest_matrix`]);
   const guest = typeof gm === 'string' ? parseMatrix(gm) : null;
   if (guest === null && gm instanceof Error && !isSysfsError(gm, 'ENOENT')) throw gm;
   const filtered: FilterReason[] = [];

@@ -1,14 +1,19 @@
 // Changing vfio-ap mediated devices: create, assign/unassign, configure to an exact matrix,
-// remove. Every change is checked first; a change of several writes that the kernel refuses
-// half-way is undone, so the mdev is left as it was.
+// remove. Each change is planned once from facts read once — the checks the kernel would make, and
+// the journal steps with their undo writes — then applied; a dry run returns the plan unapplied,
+// so it can never disagree with the real run. A kernel refusal half-way is undone by the journal.
 import { ApMask } from '../mask/ap-mask.js';
 import { formatApConfig } from '../mask/grammar.js';
+import { idHex, newUuid, parseUuid, type IdKind, type Uuid } from '../mask/ids.js';
+import { EMPTY_MATRIX, type ApMatrix } from '../mask/matrix.js';
+import { runSteps, type Step } from '../mdev/journal.js';
 import type { SysfsIO } from '../sysfs/sysfs-io.js';
-import { readMaxIds } from './bus.js';
-import { checkApConfig, checkAssign, checkControlWithoutUsage, checkMax, readHostFacts, type MatrixTarget } from './checks.js';
-import { ApError, isSysfsError, kernelRefusal } from './errors.js';
-import { readMdevMatrix, requireMatrixDevice, requireMdev } from './mdev-read.js';
-import { MDEV_TYPE_DIR, checkUuid, mdevDir, newUuid } from './paths.js';
+import { checkApConfig, checkAssign, checkControlWithoutUsage, checkMax, readHostFacts, type HostFacts } from './checks.js';
+import { ApError, kernelRefusal } from './errors.js';
+import { parseApId } from './ids.js';
+import { usesApConfig } from './matrix-device.js';
+import { readMdevMatrix, requireMatrixDevice, requireMdev, type MdevMatrix } from './mdev-read.js';
+import { MDEV_TYPE_DIR, mdevDir } from './paths.js';
 
 export type MatrixKind = 'adapter' | 'domain' | 'control_domain';
 
@@ -25,47 +30,27 @@ export interface MdevWrite {
   value: string;
 }
 
-const KIND_FIELD: Record<MatrixKind, keyof MatrixTarget> = { adapter: 'adapters', domain: 'domains', control_domain: 'controlDomains' };
+export type ChangeMethod = 'ap_config' | 'single-writes';
 
-function idText(kind: MatrixKind, id: number): string {
-  return `0x${id.toString(16).padStart(kind === 'adapter' ? 2 : 4, '0')}`;
+export interface ChangeResult {
+  uuid: string;
+  /** The writes made (or, with dryRun, that would be made). */
+  writes: MdevWrite[];
+  method: ChangeMethod;
 }
 
-/** What a create of mdev `id` (a checked UUID) would meet first: vfio_ap not loaded (ENOENT), the UUID taken (EEXIST). */
-export function checkCreate(io: SysfsIO, id: string): void {
-  requireMatrixDevice(io);
-  if (io.exists(mdevDir(id))) {
-    throw new ApError({ code: 'EEXIST', message: `mdev ${id} already exists; pick another UUID or omit it to get a new one`, mdev: id, precheck: true });
-  }
+/** A planned change: what it reports, and the journal steps (create and attribute writes) that carry it out. */
+export interface MdevPlan extends ChangeResult {
+  steps: Step[];
 }
 
-/** Creates an mdev (with the given UUID or a new one) and returns its UUID. */
-export function createMdev(io: SysfsIO, uuid?: string): string {
-  const id = uuid === undefined ? newUuid() : checkUuid(uuid);
-  checkCreate(io, id);
-  try {
-    io.write(`${MDEV_TYPE_DIR}/create`, id);
-  } catch (e) {
-    if (!isSysfsError(e)) throw e;
-    throw kernelRefusal(e, `creating mdev ${id}`);
-  }
-  return id;
-}
+const KINDS: ReadonlyArray<{ kind: MatrixKind; field: keyof ApMatrix; idKind: IdKind }> = [
+  { kind: 'adapter', field: 'adapters', idKind: 'adapter' },
+  { kind: 'domain', field: 'domains', idKind: 'domain' },
+  { kind: 'control_domain', field: 'controlDomains', idKind: 'control domain' },
+];
 
-/** Removes an mdev (its queues stay bound to vfio_ap, unassigned). */
-export function removeMdev(io: SysfsIO, uuid: string): void {
-  const id = requireMdev(io, uuid);
-  try {
-    io.write(`${mdevDir(id)}/remove`, '1');
-  } catch (e) {
-    if (!isSysfsError(e)) throw e;
-    throw kernelRefusal(e, `removing mdev ${id}`, { EBUSY: 'a guest holds the mdev; shut the guest down or detach the device first' });
-  }
-}
-
-const EMPTY_TARGET: MatrixTarget = { adapters: ApMask.EMPTY, domains: ApMask.EMPTY, controlDomains: ApMask.EMPTY };
-
-function withChange(m: MatrixTarget, change: MatrixChange, add: boolean): MatrixTarget {
+function withChange(m: ApMatrix, change: MatrixChange, add: boolean): ApMatrix {
   const f = (mask: ApMask, ids: readonly number[] | undefined) => (ids ? (add ? mask.or(ApMask.of(ids)) : mask.andNot(ApMask.of(ids))) : mask);
   return {
     adapters: f(m.adapters, change.adapters),
@@ -75,100 +60,165 @@ function withChange(m: MatrixTarget, change: MatrixChange, add: boolean): Matrix
 }
 
 /** The single writes that turn `from` into `to` without passing through a refused state. */
-export function singleWrites(from: MatrixTarget, to: MatrixTarget): MdevWrite[] {
+export function singleWrites(from: ApMatrix, to: ApMatrix): MdevWrite[] {
   const writes: MdevWrite[] = [];
-  const kinds: MatrixKind[] = ['adapter', 'domain', 'control_domain'];
   // Taking IDs away only shrinks the matrix, which the kernel never refuses; what is added then
   // grows a subset of `to`, which passes every check that `to` passes.
-  for (const kind of kinds) {
-    for (const id of from[KIND_FIELD[kind]].andNot(to[KIND_FIELD[kind]])) writes.push({ attr: `unassign_${kind}`, value: idText(kind, id) });
-  }
-  for (const kind of kinds) {
-    for (const id of to[KIND_FIELD[kind]].andNot(from[KIND_FIELD[kind]])) writes.push({ attr: `assign_${kind}`, value: idText(kind, id) });
-  }
+  for (const k of KINDS) for (const id of from[k.field].andNot(to[k.field])) writes.push({ attr: `unassign_${k.kind}`, value: idHex(id, k.idKind) });
+  for (const k of KINDS) for (const id of to[k.field].andNot(from[k.field])) writes.push({ attr: `assign_${k.kind}`, value: idHex(id, k.idKind) });
   return writes;
 }
 
-function inverse(w: MdevWrite): MdevWrite {
-  return { attr: w.attr.startsWith('un') ? w.attr.slice(2) : `un${w.attr}`, value: w.value };
-}
-
-/** Writes in order; on a refusal, undoes what was done (in reverse) and throws the refusal. */
-function runWrites(io: SysfsIO, uuid: string, writes: MdevWrite[]): void {
+function attrStep(uuid: Uuid, w: MdevWrite): Step {
   const dir = mdevDir(uuid);
-  const done: MdevWrite[] = [];
-  for (const w of writes) {
-    try {
-      io.write(`${dir}/${w.attr}`, w.value);
-    } catch (e) {
-      if (!isSysfsError(e)) throw e;
-      const undo = done.reverse().map(inverse);
-      for (const u of undo) io.write(`${dir}/${u.attr}`, u.value);
-      throw kernelRefusal(e, `mdev ${uuid}: ${w.attr} ${w.value} was refused${done.length ? ` (${done.length} earlier write${done.length > 1 ? 's' : ''} undone)` : ''}`);
-    }
-    done.push(w);
-  }
+  const undo = w.attr.startsWith('un') ? w.attr.slice(2) : `un${w.attr}`;
+  return { path: `${dir}/${w.attr}`, value: w.value, undo: { path: `${dir}/${undo}`, value: w.value } };
 }
 
-export interface ChangeResult {
-  uuid: string;
-  /** The writes made (or, with dryRun, that would be made). */
-  writes: MdevWrite[];
-  method: 'ap_config' | 'single-writes';
+function singleWritePlan(uuid: Uuid, from: ApMatrix, to: ApMatrix): MdevPlan {
+  const writes = singleWrites(from, to);
+  return { uuid, writes, method: 'single-writes', steps: writes.map((w) => attrStep(uuid, w)) };
+}
+
+function apConfigPlan(uuid: Uuid, from: ApMatrix, to: ApMatrix, fresh: boolean): MdevPlan {
+  const value = formatApConfig(to);
+  const path = `${mdevDir(uuid)}/ap_config`;
+  // A fresh mdev is undone by its remove; an existing one by writing its old ap_config back.
+  return { uuid, writes: [{ attr: 'ap_config', value }], method: 'ap_config', steps: [{ path, value, undo: fresh ? null : { path, value: formatApConfig(from) } }] };
+}
+
+function refused(e: ApError | undefined): void {
+  if (e) throw e;
+}
+
+/** Facts of a change to one mdev: the host's, whether the kernel has ap_config, and the mdev's matrix now. */
+export interface MdevFacts extends HostFacts {
+  /** ap_config is there to write (6.5+): one atomic write instead of single writes. */
+  apConfig: boolean;
 }
 
 /** Adds IDs to an mdev, after the kernel's own checks on the resulting matrix. */
-export function assignToMdev(io: SysfsIO, uuid: string, change: MatrixChange, opts: { dryRun?: boolean } = {}): ChangeResult {
-  const id = requireMdev(io, uuid);
-  const from = readMdevMatrix(io, id);
+export function planAssign(facts: HostFacts, from: MdevMatrix, change: MatrixChange): MdevPlan {
   const to = withChange(from, change, true);
-  const refusal = checkAssign(to, readHostFacts(io), id);
-  if (refusal) throw refusal;
-  const writes = singleWrites(from, to);
-  if (!opts.dryRun) runWrites(io, id, writes);
-  return { uuid: id, writes, method: 'single-writes' };
+  refused(checkAssign(to, facts, from.uuid));
+  return singleWritePlan(from.uuid, from, to);
 }
 
 /** Takes IDs from an mdev (the guest loses those queues at once if it runs). */
-export function unassignFromMdev(io: SysfsIO, uuid: string, change: MatrixChange, opts: { dryRun?: boolean } = {}): ChangeResult {
-  const id = requireMdev(io, uuid);
-  const from = readMdevMatrix(io, id);
-  const to = withChange(from, change, false);
-  const over = checkMax(withChange(EMPTY_TARGET, change, true), { max: readMaxIds(io) }, id);
-  if (over) throw over;
-  const writes = singleWrites(from, to);
-  if (!opts.dryRun) runWrites(io, id, writes);
-  return { uuid: id, writes, method: 'single-writes' };
+export function planUnassign(facts: HostFacts, from: MdevMatrix, change: MatrixChange): MdevPlan {
+  refused(checkMax(withChange(EMPTY_MATRIX, change, true), facts, from.uuid));
+  return singleWritePlan(from.uuid, from, withChange(from, change, false));
 }
 
 /**
  * Makes the mdev hold exactly `target`: one atomic ap_config write where the kernel has it, else
- * single writes in an order that never passes through a refused state. Nothing changes when the
- * checks fail; a kernel refusal half-way puts back what was there.
+ * single writes in an order that never passes through a refused state.
  */
-export function configureMdev(io: SysfsIO, uuid: string, target: MatrixTarget, opts: { dryRun?: boolean } = {}): ChangeResult {
-  const id = requireMdev(io, uuid);
-  const usage = checkControlWithoutUsage(target, id);
-  if (usage) throw usage;
-  const facts = readHostFacts(io);
-  const from = readMdevMatrix(io, id);
-  if (io.exists(`${mdevDir(id)}/ap_config`)) {
-    const refusal = checkApConfig(target, facts, id);
-    if (refusal) throw refusal;
-    const value = formatApConfig({ apm: target.adapters, aqm: target.domains, adm: target.controlDomains });
-    if (!opts.dryRun) {
-      try {
-        io.write(`${mdevDir(id)}/ap_config`, value);
-      } catch (e) {
-        if (!isSysfsError(e)) throw e;
-        throw kernelRefusal(e, `mdev ${id}: ap_config was refused (the kernel left the mdev unchanged)`);
-      }
-    }
-    return { uuid: id, writes: [{ attr: 'ap_config', value }], method: 'ap_config' };
+export function planConfigure(facts: MdevFacts, from: MdevMatrix, target: ApMatrix, fresh = false, label: string = from.uuid): MdevPlan {
+  refused(checkControlWithoutUsage(target, label));
+  if (facts.apConfig) {
+    refused(checkApConfig(target, facts, label));
+    return { ...apConfigPlan(from.uuid, from, target, fresh), uuid: label };
   }
-  const refusal = checkAssign(target, facts, id);
-  if (refusal) throw refusal;
-  const writes = singleWrites(from, target);
-  if (!opts.dryRun) runWrites(io, id, writes);
-  return { uuid: id, writes, method: 'single-writes' };
+  refused(checkAssign(target, facts, label));
+  return { ...singleWritePlan(from.uuid, from, target), uuid: label };
+}
+
+/**
+ * A new mdev holding `target`: the create (undone by remove), then its configuration. `label`
+ * names the mdev in messages and in the result (a dry run without a UUID says `(new)`).
+ */
+export function planCreate(facts: MdevFacts, uuid: Uuid, target: ApMatrix, label: string = uuid): MdevPlan {
+  if (facts.mdevs.some((m) => m.uuid === uuid)) {
+    throw new ApError({ code: 'EEXIST', message: `mdev ${uuid} already exists; pick another UUID or omit it to get a new one`, mdev: uuid, precheck: true });
+  }
+  const configure = planConfigure(facts, { uuid, ...EMPTY_MATRIX }, target, true, label);
+  const create: Step = { path: `${MDEV_TYPE_DIR}/create`, value: uuid, undo: { path: `${mdevDir(uuid)}/remove`, value: '1' } };
+  return { ...configure, steps: [create, ...configure.steps] };
+}
+
+/** Carries out a plan through the journal; a kernel refusal undoes what was done and names the write. */
+export function applyMdevPlan(io: SysfsIO, plan: MdevPlan): void {
+  runSteps(io, plan.steps, (err, step, undone) => {
+    const attr = step.path.slice(step.path.lastIndexOf('/') + 1);
+    if (attr === 'create') return kernelRefusal(err, `creating mdev ${plan.uuid}`);
+    if (attr === 'ap_config') return kernelRefusal(err, `mdev ${plan.uuid}: ap_config was refused (the kernel left the mdev unchanged${undone ? '; the new mdev is removed' : ''})`);
+    const created = plan.steps[0]!.path.endsWith('/create');
+    const writes = undone - (created ? 1 : 0);
+    const notes = [
+      ...(writes ? [`${writes} earlier write${writes > 1 ? 's' : ''} undone`] : []),
+      ...(created ? ['the new mdev is removed'] : []),
+    ];
+    return kernelRefusal(err, `mdev ${plan.uuid}: ${attr} ${step.value} was refused${notes.length ? ` (${notes.join(', ')})` : ''}`);
+  });
+}
+
+// ---- the operations: read the facts, plan, apply (a dry run stops after the plan) ----
+
+function mdevFacts(io: SysfsIO, uuid: Uuid): MdevFacts {
+  return { ...readHostFacts(io), apConfig: usesApConfig(io, uuid) };
+}
+
+function outcome(io: SysfsIO, plan: MdevPlan, dryRun: boolean | undefined): ChangeResult {
+  if (!dryRun) applyMdevPlan(io, plan);
+  return { uuid: plan.uuid, writes: plan.writes, method: plan.method };
+}
+
+/** IDs given by a caller, checked (whole numbers 0..255) before they become masks. */
+export function checkedChange(change: MatrixChange): MatrixChange {
+  const ids = (list: readonly number[] | undefined, kind: IdKind) => list?.map((id) => parseApId(id, kind));
+  return { adapters: ids(change.adapters, 'adapter'), domains: ids(change.domains, 'domain'), controlDomains: ids(change.controlDomains, 'control domain') };
+}
+
+/** A matrix of checked IDs. */
+export function matrixOfChange(change: MatrixChange): ApMatrix {
+  return withChange(EMPTY_MATRIX, checkedChange(change), true);
+}
+
+export interface CreateOptions {
+  uuid?: string;
+  dryRun?: boolean;
+}
+
+/**
+ * Creates an mdev holding `target`. Every check runs before the create, so a refusal leaves
+ * nothing written; a kernel refusal afterwards removes the new mdev again.
+ */
+export function createConfiguredMdev(io: SysfsIO, target: ApMatrix, opts: CreateOptions = {}): ChangeResult {
+  const id = opts.uuid === undefined ? newUuid() : parseUuid(opts.uuid);
+  requireMatrixDevice(io);
+  const label = opts.dryRun && opts.uuid === undefined ? '(new)' : id;
+  return outcome(io, planCreate(mdevFacts(io, id), id, target, label), opts.dryRun);
+}
+
+/** Creates an empty mdev (with the given UUID or a new one) and returns its UUID. */
+export function createMdev(io: SysfsIO, uuid?: string): string {
+  return createConfiguredMdev(io, EMPTY_MATRIX, { uuid }).uuid;
+}
+
+/** Adds IDs to an mdev, after the kernel's own checks on the resulting matrix. */
+export function assignToMdev(io: SysfsIO, uuid: string, change: MatrixChange, opts: { dryRun?: boolean } = {}): ChangeResult {
+  const checked = checkedChange(change);
+  const id = requireMdev(io, uuid);
+  return outcome(io, planAssign(readHostFacts(io), readMdevMatrix(io, id), checked), opts.dryRun);
+}
+
+/** Takes IDs from an mdev (the guest loses those queues at once if it runs). */
+export function unassignFromMdev(io: SysfsIO, uuid: string, change: MatrixChange, opts: { dryRun?: boolean } = {}): ChangeResult {
+  const checked = checkedChange(change);
+  const id = requireMdev(io, uuid);
+  return outcome(io, planUnassign(readHostFacts(io), readMdevMatrix(io, id), checked), opts.dryRun);
+}
+
+/** Makes the mdev hold exactly `target` (ap_config where the kernel has it). */
+export function configureMdev(io: SysfsIO, uuid: string, target: ApMatrix, opts: { dryRun?: boolean } = {}): ChangeResult {
+  const id = requireMdev(io, uuid);
+  return outcome(io, planConfigure(mdevFacts(io, id), readMdevMatrix(io, id), target), opts.dryRun);
+}
+
+/** Removes an mdev (its queues stay bound to vfio_ap, unassigned). */
+export function removeMdev(io: SysfsIO, uuid: string): void {
+  const id = requireMdev(io, uuid);
+  runSteps(io, [{ path: `${mdevDir(id)}/remove`, value: '1', undo: null }], (err) =>
+    kernelRefusal(err, `removing mdev ${id}`, { EBUSY: 'a guest holds the mdev; shut the guest down or detach the device first' }));
 }

@@ -4,7 +4,7 @@
 import type { ApHost } from '../ap/host.js';
 import { formatApId } from '../ap/ids.js';
 import { MDEV_TYPE, checkUuid } from '../ap/paths.js';
-import type { MdevMatrix } from '../ap/mdev-read.js';
+import type { ApMatrix } from '../mask/matrix.js';
 
 /** Escapes text for XML content and for attribute values in either kind of quotes. */
 export function escapeXml(text: string): string {
@@ -45,7 +45,7 @@ export interface NodeDeviceXmlOptions {
  * Node-device XML of an mdev: its adapters, domains and control domains as assign_* attributes in that
  * order. The full form starts with <name> (libvirt's schema requires it first) and names parent_addr.
  */
-export function nodeDeviceXml(m: Pick<MdevMatrix, 'uuid' | 'adapters' | 'domains' | 'controlDomains'>, opts: NodeDeviceXmlOptions = {}): string {
+export function nodeDeviceXml(m: ApMatrix & { uuid: string }, opts: NodeDeviceXmlOptions = {}): string {
   const uuid = checkUuid(m.uuid);
   const attr = (name: string, value: string) => `    <attr name='${name}' value='${escapeXml(value)}'/>`;
   return [

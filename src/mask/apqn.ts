@@ -2,6 +2,9 @@
 // `guest_matrix` attributes and `control_domains`.
 import { GrammarError } from '../errors.js';
 import { ApMask } from './ap-mask.js';
+import { idDigits, queueName } from './ids.js';
+
+export { parseApqn } from './ids.js';
 
 export interface Apqn {
   adapter: number;
@@ -10,7 +13,7 @@ export interface Apqn {
 
 /** `01.0002`: the name the kernel and lszcrypt give a queue (hex, zero-padded). */
 export function formatApqn(q: Apqn): string {
-  return `${q.adapter.toString(16).padStart(2, '0')}.${q.domain.toString(16).padStart(4, '0')}`;
+  return queueName(q);
 }
 
 /** adapter << 8 | domain, a number from 0 to 65535 that orders APQNs as the kernel lists them. */
@@ -22,17 +25,6 @@ export function apqnFromNumber(n: number): Apqn {
   return { adapter: n >>> 8, domain: n & 0xff };
 }
 
-const QUEUE_NAME = /^([0-9a-f]{2})\.([0-9a-f]{4})$/;
-
-/** Reads a queue name such as `0a.001b` (the sysfs device name). */
-export function parseApqn(text: string): Apqn {
-  const m = QUEUE_NAME.exec(text);
-  const domain = m ? parseInt(m[2]!, 16) : 256;
-  if (!m || domain > 255) {
-    throw new GrammarError('id', 'EINVAL', text, 0, 'an APQN is two hex digits, a dot and four hex digits, e.g. 01.001b');
-  }
-  return { adapter: parseInt(m[1]!, 16), domain };
-}
 
 /** Every APQN of adapters x domains, adapters outer, both ascending (the kernel's order). */
 export function apqnsOf(adapters: ApMask, domains: ApMask): Apqn[] {
@@ -57,8 +49,8 @@ export interface MatrixBounds {
 export function formatMatrix(adapters: ApMask, domains: ApMask, bounds: MatrixBounds = {}): string {
   const as = adapters.ids().filter((a) => a <= (bounds.apmMax ?? 255));
   const ds = domains.ids().filter((d) => d <= (bounds.aqmMax ?? 255));
-  const a2 = (a: number) => a.toString(16).padStart(2, '0');
-  const d4 = (d: number) => d.toString(16).padStart(4, '0');
+  const a2 = (a: number) => idDigits(a, 'adapter');
+  const d4 = (d: number) => idDigits(d, 'domain');
   if (as.length && ds.length) return as.map((a) => ds.map((d) => `${a2(a)}.${d4(d)}\n`).join('')).join('');
   if (as.length) return as.map((a) => `${a2(a)}.\n`).join('');
   return ds.map((d) => `.${d4(d)}\n`).join('');
@@ -97,5 +89,20 @@ export function parseMatrix(text: string): ParsedMatrix {
 
 /** The text of `control_domains`: one `dddd` line per control domain. */
 export function formatControlDomains(adm: ApMask): string {
-  return adm.ids().map((d) => `${d.toString(16).padStart(4, '0')}\n`).join('');
+  return adm.ids().map((d) => `${idDigits(d, 'domain')}\n`).join('');
+}
+
+const CONTROL_LINE = /^00[0-9a-f]{2}$/;
+
+/** Reads the text of `control_domains` back (one `dddd` line per control domain). */
+export function parseControlDomains(text: string): ApMask {
+  const lines = text === '' ? [] : text.split('\n').slice(0, text.endsWith('\n') ? -1 : undefined);
+  let offset = 0;
+  const ids: number[] = [];
+  for (const line of lines) {
+    if (!CONTROL_LINE.test(line)) throw new GrammarError('id', 'EINVAL', text, offset, `line ${JSON.stringify(line)} is not a domain dddd`);
+    ids.push(parseInt(line, 16));
+    offset += line.length + 1;
+  }
+  return ApMask.of(ids);
 }

@@ -5,6 +5,7 @@ import { native } from '../native/addon.js';
 import { ApMask, MASK_BYTES } from './ap-mask.js';
 import { apqnFromNumber, type Apqn } from './apqn.js';
 import { parseKernelMask } from './grammar.js';
+import type { ApMatrix } from './matrix.js';
 
 /** Many 256-bit masks packed back to back (32 bytes each), as the addon reads them. */
 export class MaskTable {
@@ -104,11 +105,8 @@ export function countEach(table: MaskTable): { counts: Uint16Array; total: numbe
   return { counts, total };
 }
 
-/** An adapter x domain matrix (an mdev's or a guest's APQNs). */
-export interface Matrix {
-  adapters: ApMask;
-  domains: ApMask;
-}
+/** The part of an ApMatrix that spans APQNs: adapters x domains. */
+export type Matrix = Pick<ApMatrix, 'adapters' | 'domains'>;
 
 /** Many matrices packed back to back: 64 bytes each, the adapter mask then the domain mask. */
 export class MatrixTable {

@@ -3,6 +3,7 @@
 import { GrammarError, type Grammar } from '../errors.js';
 import { native, type NativeStatus } from '../native/addon.js';
 import { ApMask, MASK_BYTES } from './ap-mask.js';
+import type { ApMatrix } from './matrix.js';
 
 /** What a write(2) of these bytes hands a sysfs store (kernfs caps one write at a page). */
 export const SYSFS_PAGE_SIZE = 4096;
@@ -50,25 +51,38 @@ export function parseKernelMask(input: WriteInput, current: ApMask = ApMask.FULL
   return ApMask.fromBytes(out);
 }
 
-/** The three masks of an mdev's ap_config attribute. */
-export interface ApConfigMasks {
-  apm: ApMask;
-  aqm: ApMask;
-  adm: ApMask;
-}
-
-/** Parses an ap_config write: `0x<apm>,0x<aqm>,0x<adm>\n`. Throws GrammarError (EINVAL). */
-export function parseApConfig(input: WriteInput): ApConfigMasks {
+/** Parses an ap_config write: `0x<apm>,0x<aqm>,0x<adm>\n` (adapters, domains, control domains). Throws GrammarError (EINVAL). */
+export function parseApConfig(input: WriteInput): ApMatrix {
   const bytes = toBytes(input);
   const out = new Uint8Array(3 * MASK_BYTES);
   const st = native().parseApConfig(bytes, out);
   if (st) refuse('ap_config', input, bytes, st);
-  return { apm: ApMask.fromBytes(out, 0), aqm: ApMask.fromBytes(out, 32), adm: ApMask.fromBytes(out, 64) };
+  return { adapters: ApMask.fromBytes(out, 0), domains: ApMask.fromBytes(out, 32), controlDomains: ApMask.fromBytes(out, 64) };
 }
 
 /** The ap_config text the kernel prints and accepts: three read-format masks, `,`-separated, `\n`. */
-export function formatApConfig(m: ApConfigMasks): string {
-  return `${m.apm},${m.aqm},${m.adm}\n`;
+export function formatApConfig(m: ApMatrix): string {
+  return `${m.adapters},${m.domains},${m.controlDomains}\n`;
+}
+
+/** What a write(2) of `input` to apmask/aqmask does to `current`. */
+export interface KernelMaskWrite {
+  mask: ApMask;
+  /** False for an empty write: kernfs never calls the driver, write(2) returns 0 and nothing changes. */
+  reachesDriver: boolean;
+}
+
+/**
+ * The one reading of a kernel mask write, for every caller: an empty write changes nothing (it
+ * never reaches the driver; a lone newline is the empty mask), anything else is what the driver
+ * makes of the page it gets. Throws GrammarError (EINVAL).
+ */
+export function applyKernelMaskWrite(input: WriteInput, current: ApMask): KernelMaskWrite {
+  const view = sysfsStoreView(input);
+  if (view === null) return { mask: current, reachesDriver: false };
+  // The whole input reaches the driver unless it is longer than a page: quote it as given then.
+  const whole = view.length === toBytes(input).length;
+  return { mask: parseKernelMask(whole ? input : view, current), reachesDriver: true };
 }
 
 /**

@@ -1,7 +1,7 @@
 export { ApMask, MASK_BITS, MASK_BYTES } from './ap-mask.js';
 export {
   parseKernelMask, parseApConfig, formatApConfig, parseKernelId, parseChzdevMask, sysfsStoreView, toBytes,
-  SYSFS_PAGE_SIZE, type ApConfigMasks, type WriteInput,
+  SYSFS_PAGE_SIZE, applyKernelMaskWrite, type KernelMaskWrite, type WriteInput,
 } from './grammar.js';
 export { formatRanges, quoteRanges } from './ranges.js';
 export {

@@ -163,7 +163,8 @@ function setMatrix(mdev: MdevState, m: Matrix): void {
 export function writeApConfig(host: SimHost, mdev: MdevState, bytes: Uint8Array): void {
   let next: Matrix;
   try {
-    next = parseApConfig(bytes);
+    const m = parseApConfig(bytes);
+    next = { apm: m.adapters, aqm: m.domains, adm: m.controlDomains };
   } catch (e) {
     refuse('EINVAL', (e as GrammarError).message);
   }
@@ -183,7 +184,8 @@ export function writeApConfig(host: SimHost, mdev: MdevState, bytes: Uint8Array)
 }
 
 export function readApConfig(mdev: MdevState): string {
-  return formatApConfig(toMatrix(mdev));
+  const x = toMatrix(mdev);
+  return formatApConfig({ adapters: x.apm, domains: x.aqm, controlDomains: x.adm });
 }
 
 export function readMatrix(host: SimHost, m: { apm: string; aqm: string }): string {

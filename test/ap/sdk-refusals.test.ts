@@ -127,7 +127,7 @@ for (const profile of PROFILE_NAMES) {
       t.match(e(s), { code: 'ENOENT', precheck: true, mdev: W, path: `devices/vfio_ap/matrix/${W}`, message: `mdev ${W} does not exist` }, s);
     }
     for (const o of rec.outcomes.filter((x) => x.step.startsWith('bad '))) {
-      t.match(o, { error: { name: 'ZmdevError', code: 'EINVAL', message: 'is not a UUID' } }, o.step);
+      t.match(o, { error: { name: 'InputError', code: 'EINVAL', message: 'is not a UUID' } }, o.step);
     }
     t.same(rec.ok('dry create'), profile === '6.15'
       ? { uuid: W, method: 'ap_config', writes: [{ attr: 'ap_config', value: `0x0020${'0'.repeat(60)},0x08${'0'.repeat(62)},0x${'0'.repeat(64)}\n` }] }

@@ -2,23 +2,24 @@
 import t from 'tap';
 import { GrammarError } from '../../src/errors.js';
 import { ApMask } from '../../src/mask/ap-mask.js';
-import { formatApConfig, parseApConfig, type ApConfigMasks } from '../../src/mask/grammar.js';
+import { formatApConfig, parseApConfig, } from '../../src/mask/grammar.js';
+import type { ApMatrix } from '../../src/mask/matrix.js';
 import { oracleApConfig } from '../oracle/ap-config.js';
 import { bitsToHex } from '../oracle/bits.js';
 
 const A = ApMask.of([5, 6]);
 const B = ApMask.of([4, 0x47, 0xab, 0xff]);
 const C = ApMask.of([0, 4]);
-const canonical = formatApConfig({ apm: A, aqm: B, adm: C });
+const canonical = formatApConfig({ adapters: A, domains: B, controlDomains: C });
 const Z = ApMask.EMPTY;
 const h = (m: ApMask) => m.toString();
-const show = (m: ApConfigMasks) => `${m.apm},${m.aqm},${m.adm}`;
+const show = (m: ApMatrix) => `${m.adapters},${m.domains},${m.controlDomains}`;
 
 t.test('the canonical text: 201 bytes, and a write of it reads back the same masks (#58)', async (t) => {
   t.equal(canonical.length, 201);
   t.equal(canonical, `${h(A)},${h(B)},${h(C)}\n`);
   const m = parseApConfig(canonical);
-  t.ok(m.apm.equals(A) && m.aqm.equals(B) && m.adm.equals(C));
+  t.ok(m.adapters.equals(A) && m.domains.equals(B) && m.controlDomains.equals(C));
   t.equal(formatApConfig(m), canonical);
 });
 

@@ -17,7 +17,7 @@ t.test(`native parseApConfig agrees with the oracle (ZMDEV_TEST_SEED=${seed})`, 
     return {
       input,
       want: describeOracle(oracleApConfig(input), showOracle),
-      got: describeNative(() => parseApConfig(input), (m) => `${m.apm},${m.aqm},${m.adm}`, input),
+      got: describeNative(() => parseApConfig(input), (m) => `${m.adapters},${m.domains},${m.controlDomains}`, input),
     };
   });
   const accepted = outcomes.filter((o) => o === 'ok').length;

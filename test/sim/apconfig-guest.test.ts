@@ -16,7 +16,7 @@ function code(f: () => unknown): string {
   }
   return 'ok';
 }
-const cfg = (apm: number[], aqm: number[], adm: number[]) => formatApConfig({ apm: ApMask.of(apm), aqm: ApMask.of(aqm), adm: ApMask.of(adm) });
+const cfg = (apm: number[], aqm: number[], adm: number[]) => formatApConfig({ adapters: ApMask.of(apm), domains: ApMask.of(aqm), controlDomains: ApMask.of(adm) });
 
 function setup() {
   const h = createHost('kernel-doc');

@@ -95,7 +95,7 @@ t.test('§9.3 #40-#47: building an mdev', async (t) => {
   t.equal(sysfs.read(md(A, 'matrix')), '');
   t.equal(sysfs.read(md(A, 'guest_matrix')), '');
   t.equal(sysfs.read(md(A, 'control_domains')), '');
-  t.equal(sysfs.read(md(A, 'ap_config')), formatApConfig({ apm: ApMask.EMPTY, aqm: ApMask.EMPTY, adm: ApMask.EMPTY }));
+  t.equal(sysfs.read(md(A, 'ap_config')), formatApConfig({ adapters: ApMask.EMPTY, domains: ApMask.EMPTY, controlDomains: ApMask.EMPTY }));
   t.equal(sysfs.write(md(A, 'assign_adapter'), '5\n'), 2);
   t.equal(sysfs.read(md(A, 'matrix')), '05.\n');
   t.equal(sysfs.read(md(A, 'guest_matrix')), '05.\n');
@@ -122,7 +122,7 @@ t.test('§9.3 #40-#47: building an mdev', async (t) => {
   sysfs.write(md(A, 'assign_control_domain'), '4');
   sysfs.write(md(A, 'assign_control_domain'), '4');
   t.equal(sysfs.read(md(A, 'control_domains')), '0004\n00ab\n');
-  t.equal(sysfs.read(md(A, 'ap_config')), formatApConfig({ apm: ApMask.of([5]), aqm: ApMask.of([4, 0xab]), adm: ApMask.of([4, 0xab]) }));
+  t.equal(sysfs.read(md(A, 'ap_config')), formatApConfig({ adapters: ApMask.of([5]), domains: ApMask.of([4, 0xab]), controlDomains: ApMask.of([4, 0xab]) }));
   // unassign: parse, max, no-op
   t.equal(err(() => sysfs.write(md(A, 'unassign_adapter'), 'x')).code, 'EINVAL');
   t.equal(err(() => sysfs.write(md(A, 'unassign_adapter'), '300')).code, 'ENODEV');
