@@ -3,7 +3,7 @@
 // plans, and applies the plan (a dry run stops after planning).
 import type { ApMatrix } from '../mask/matrix.js';
 import type { SysfsIO } from '../sysfs/sysfs-io.js';
-import { applyMaskPlan, planMaskChange, readMasks, readMaxIds, type MaskChange, type MaskPlan, type Masks } from './bus.js';
+import { applyMaskPlan, checkMaskPlan, planMaskChange, readMasks, readMaxIds, type MaskChange, type MaskPlan, type Masks } from './bus.js';
 import { withApConfigLock, type LockOptions } from './lock.js';
 import { readMatrixDevice, type MatrixDeviceInfo } from './matrix-device.js';
 import {
@@ -45,11 +45,15 @@ export class ApHost {
     return planMaskChange(this.io, change);
   }
 
-  /** Changes apmask/aqmask; refused (EBUSY) before writing when an mdev holds APQNs it would reserve. */
-  setMasks(change: MaskChange): MaskPlan {
+  /**
+   * Changes apmask/aqmask; refused (EBUSY) before writing when an mdev holds APQNs it would
+   * reserve. A dry run makes the same checks and returns the plan unapplied.
+   */
+  setMasks(change: MaskChange, opts: { dryRun?: boolean } = {}): MaskPlan {
     return this.#locked(() => {
       const plan = planMaskChange(this.io, change);
-      applyMaskPlan(this.io, plan);
+      if (opts.dryRun) checkMaskPlan(plan);
+      else applyMaskPlan(this.io, plan);
       return plan;
     });
   }

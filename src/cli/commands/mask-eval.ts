@@ -1,7 +1,7 @@
 // zmdev mask eval: what would this write do to apmask/aqmask? Evaluated with the kernel's own
 // grammar (or chzdev's), without touching any host.
 import { ApMask } from '../../mask/ap-mask.js';
-import { parseChzdevMask, parseKernelMask, sysfsStoreView } from '../../mask/grammar.js';
+import { applyKernelMaskWrite, parseChzdevMask } from '../../mask/grammar.js';
 import { formatRanges, quoteRanges } from '../../mask/ranges.js';
 import type { Command } from '../command.js';
 import { EXIT_OK, UsageError } from '../context.js';
@@ -17,9 +17,8 @@ export interface MaskEvaluation {
 
 export function evaluateMaskSpec(spec: string, current: ApMask, grammar: 'kernel' | 'chzdev'): MaskEvaluation {
   if (grammar === 'chzdev') return { mask: parseChzdevMask(spec, current) };
-  const view = sysfsStoreView(spec);
-  if (view === null) return { mask: current, note: 'an empty write never reaches the driver: the mask is unchanged' };
-  return { mask: parseKernelMask(view, current) };
+  const write = applyKernelMaskWrite(spec, current);
+  return write.reachesDriver ? { mask: write.mask } : { mask: current, note: 'an empty write never reaches the driver: the mask is unchanged' };
 }
 
 export const maskEval: Command = {
