@@ -11,3 +11,4 @@ export { mountSysfs, unmountOnSignals, type SysfsMount } from './sim/fuse-mount.
 export * as qmp from './qmp/index.js';
 export { QmpClient } from './qmp/index.js';
 export * as guest from './guest/index.js';
+export * as persist from './persist/index.js';

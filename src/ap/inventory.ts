@@ -5,7 +5,8 @@
 // device and of the bus: the number of crossings does not grow with the host.
 import { ApMask, formatApqn } from '../mask/index.js';
 import { SysfsError, type SysfsIO } from '../sysfs/sysfs-io.js';
-import { AP_BUS, cardDir, cardName, queueDir } from './paths.js';
+import { cardName, parseCardName, parseQueueName } from '../mask/ids.js';
+import { AP_BUS, cardDir, queueDir } from './paths.js';
 
 /** How lszcrypt names a card's mode, taken from the card's ap_functions bits. */
 export type CardMode = 'Accelerator' | 'CCA-Coproc' | 'EP11-Coproc' | 'Unknown';
@@ -112,9 +113,6 @@ export interface Inventory {
   /** What could not be read; empty on a quiet host. */
   problems: InventoryProblem[];
 }
-
-const CARD_NAME = /^card([0-9a-f]{2})$/;
-const QUEUE_NAME = /^([0-9a-f]{2})\.(00[0-9a-f]{2})$/;
 
 /** lszcrypt's FUNCTIONS letters, one per ap_functions bit from bit 0 (0x80000000) on. */
 export const FUNCTION_LETTERS = 'SMCDAXNHFR';
@@ -249,7 +247,7 @@ export function readInventory(io: SysfsIO): Inventory {
   const driverOf = new Map<string, string>();
   for (const d of drivers) {
     for (const dev of io.list(`${AP_BUS}/drivers/${d}`)) {
-      if (CARD_NAME.test(dev) || QUEUE_NAME.test(dev)) driverOf.set(dev, d);
+      if (parseCardName(dev) !== undefined || parseQueueName(dev)) driverOf.set(dev, d);
     }
   }
 
@@ -259,17 +257,15 @@ export function readInventory(io: SysfsIO): Inventory {
     'ap_adapter_mask', 'ap_usage_domain_mask', 'ap_control_domain_mask',
   ]);
   const cardPlans = names.flatMap((n) => {
-    const m = CARD_NAME.exec(n);
-    if (!m) return [];
-    const id = parseInt(m[1]!, 16);
+    const id = parseCardName(n);
+    if (id === undefined) return [];
     const dir = cardDir(id);
     return [{ id, at: indexOf(b, dir, CARD_ATTRS), sw: indexOf(b, dir, SWITCHES), type: b.add(`${dir}/type`) }];
   });
   const queuePlans = names.flatMap((n) => {
-    const m = QUEUE_NAME.exec(n);
-    if (!m) return [];
-    const adapter = parseInt(m[1]!, 16);
-    const domain = parseInt(m[2]!, 16);
+    const q = parseQueueName(n);
+    if (!q) return [];
+    const { adapter, domain } = q;
     const dir = queueDir(adapter, domain);
     return [{
       adapter, domain, name: n, at: indexOf(b, dir, QUEUE_ATTRS), sw: indexOf(b, dir, SWITCHES),

@@ -5,7 +5,8 @@ import { ApMask } from '../../src/mask/ap-mask.js';
 import {
   apCpuFeatures, checkDeviceId, mdevSysfsPath, vfioApDeviceArgs, vfioApDeviceJsonArgs, vfioApDeviceProps,
 } from '../../src/guest/qemu-args.js';
-import { escapeXml, hostdevXml, nodeDeviceName, nodeDeviceXml, nodeDeviceXmlOf } from '../../src/guest/xml.js';
+import { hostdevXml, nodeDeviceXmlOf } from '../../src/guest/xml.js';
+import { escapeXml, nodeDeviceName, nodeDeviceXml } from '../../src/persist/index.js';
 import { seedWithMdevs, U1, U2, U3 } from './fixtures/hosts.js';
 import { domainWith, virtXmlValidate } from './fixtures/validate.js';
 

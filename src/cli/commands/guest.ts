@@ -2,7 +2,8 @@
 import { checkCpuModel, type CpuApReport } from '../../guest/cpu-model.js';
 import { attach, detach, guestApqns, type DetachProgress } from '../../guest/hotplug.js';
 import { apCpuFeatures, vfioApDeviceArgs, vfioApDeviceJsonArgs } from '../../guest/qemu-args.js';
-import { hostdevXml, nodeDeviceXml } from '../../guest/xml.js';
+import { hostdevXml } from '../../guest/xml.js';
+import { nodeDeviceXml } from '../../persist/nodedev-xml.js';
 import { formatApqn } from '../../mask/apqn.js';
 import { QmpClient } from '../../qmp/client.js';
 import type { Command } from '../command.js';
