@@ -12,3 +12,4 @@ export * as qmp from './qmp/index.js';
 export { QmpClient } from './qmp/index.js';
 export * as guest from './guest/index.js';
 export * as persist from './persist/index.js';
+export * as vfio from './vfio/index.js';

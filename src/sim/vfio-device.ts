@@ -7,7 +7,7 @@ import {
   VFIO_DEVICE_GET_IRQ_INFO, VFIO_DEVICE_RESET, VFIO_DEVICE_SET_IRQS, VFIO_IRQ_INFO_EVENTFD, VFIO_IRQ_SET_ACTION_TRIGGER,
   VFIO_IRQ_SET_ACTION_TYPE_MASK, VFIO_IRQ_SET_DATA_BOOL, VFIO_IRQ_SET_DATA_EVENTFD, VFIO_IRQ_SET_DATA_NONE,
   VFIO_IRQ_SET_DATA_TYPE_MASK, VFIO_IRQ_SET_HEADER_SIZE, VfioDeviceBase, vfioError,
-} from '../sysfs/vfio.js';
+} from '../vfio/ioctls.js';
 import { resetQueue } from './filter.js';
 import type { SimHost } from './host.js';
 import type { MdevState, QueueState } from './state.js';

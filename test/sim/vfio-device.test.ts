@@ -5,7 +5,7 @@ import type { SysfsError } from '../../src/sysfs/sysfs-io.js';
 import {
   encodeIrqInfo, NATIVE_LITTLE_ENDIAN, readU32, VFIO_AP_CFG_CHG_IRQ_INDEX, VFIO_AP_REQ_IRQ_INDEX, VFIO_DEVICE_GET_INFO,
   VFIO_DEVICE_GET_IRQ_INFO, VFIO_DEVICE_RESET, VFIO_DEVICE_SET_IRQS, VFIO_IRQ_INFO_EVENTFD, writeFields,
-} from '../../src/sysfs/vfio.js';
+} from '../../src/vfio/ioctls.js';
 
 const A = '11111111-2222-3333-4444-555555555555';
 const md = (attr: string) => `devices/vfio_ap/matrix/${A}/${attr}`;

@@ -3,9 +3,9 @@
 // apart from RESET's queue polling, which a caller that cannot block should move to a worker.
 import { closeSync, openSync } from 'node:fs';
 import { native, type NativeAddon } from '../native/addon.js';
-import { sysfsErrorFromErrno } from './errno.js';
-import type { SysfsError, Syscall } from './sysfs-io.js';
-import { NATIVE_LITTLE_ENDIAN, VfioDeviceBase, vfioError } from './vfio.js';
+import { sysfsErrorFromErrno } from '../sysfs/errno.js';
+import type { SysfsError, Syscall } from '../sysfs/sysfs-io.js';
+import { NATIVE_LITTLE_ENDIAN, VfioDeviceBase, vfioError } from './ioctls.js';
 
 function fromNode(err: unknown, syscall: Syscall, path: string): SysfsError | unknown {
   const e = err as NodeJS.ErrnoException;

@@ -1,10 +1,10 @@
 // The VFIO device ioctls vfio_ap answers (§7 of the kernel reference): request numbers, flags,
 // the structs in the host's native byte order, and VfioDevice, a typed interface over them.
-// The real device (vfio-real.ts) and the simulator (../sim/vfio-device.ts) both implement the one
+// The real device (real-device.ts) and the simulator (../sim/vfio-device.ts) both implement the one
 // raw `ioctl(request, argument)` and share everything above it, so that both see the same bytes.
 import { constants, endianness } from 'node:os';
-import { sysfsErrorFromErrno } from './errno.js';
-import type { SysfsError } from './sysfs-io.js';
+import { sysfsErrorFromErrno } from '../sysfs/errno.js';
+import type { SysfsError } from '../sysfs/sysfs-io.js';
 
 // _IO(';', 100 + n): no size or direction bits; the kernel sizes the argument from argsz.
 export const VFIO_DEVICE_GET_INFO = 0x3b6b;

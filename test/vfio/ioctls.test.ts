@@ -6,7 +6,7 @@ import {
   readS32, readU32, VFIO_AP_CFG_CHG_IRQ_INDEX, VFIO_AP_REQ_IRQ_INDEX, VFIO_DEVICE_FLAGS_AP, VFIO_DEVICE_FLAGS_RESET,
   VFIO_DEVICE_GET_INFO, VFIO_DEVICE_GET_IRQ_INFO, VFIO_DEVICE_RESET, VFIO_DEVICE_SET_IRQS, VFIO_IRQ_SET_ACTION_TRIGGER,
   VFIO_IRQ_SET_DATA_EVENTFD, vfioError, writeFields,
-} from '../../src/sysfs/vfio.js';
+} from '../../src/vfio/ioctls.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 

@@ -6,11 +6,11 @@ import path from 'node:path';
 import t from 'tap';
 import { native } from '../../src/native/addon.js';
 import type { SysfsError } from '../../src/sysfs/sysfs-io.js';
-import { RealVfioDevice } from '../../src/sysfs/vfio-real.js';
+import { RealVfioDevice } from '../../src/vfio/real-device.js';
 import {
   encodeDeviceInfo, encodeIrqInfo, encodeIrqSet, VFIO_DEVICE_GET_INFO, VFIO_DEVICE_GET_IRQ_INFO, VFIO_DEVICE_RESET,
   VFIO_DEVICE_SET_IRQS, type VfioDevice,
-} from '../../src/sysfs/vfio.js';
+} from '../../src/vfio/ioctls.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'zmdev-vfio-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
