@@ -20,24 +20,6 @@ export interface OwnedMatrix extends ApMatrix {
 
 export const EMPTY_MATRIX: ApMatrix = Object.freeze({ adapters: ApMask.EMPTY, domains: ApMask.EMPTY, controlDomains: ApMask.EMPTY });
 
-/** A matrix from lists of IDs (0..255; a RangeError otherwise: check user input with parseApId first). */
-export function matrixOf(ids: { adapters?: Iterable<number>; domains?: Iterable<number>; controlDomains?: Iterable<number> }): ApMatrix {
-  return {
-    adapters: ApMask.of(ids.adapters ?? []),
-    domains: ApMask.of(ids.domains ?? []),
-    controlDomains: ApMask.of(ids.controlDomains ?? []),
-  };
-}
-
-/** The APQNs a matrix spans (adapters × domains), in the kernel's order. */
-export function matrixApqns(m: Pick<ApMatrix, 'adapters' | 'domains'>): Apqn[] {
-  return apqnsOf(m.adapters, m.domains);
-}
-
-export function matrixEquals(a: ApMatrix, b: ApMatrix): boolean {
-  return a.adapters.equals(b.adapters) && a.domains.equals(b.domains) && a.controlDomains.equals(b.controlDomains);
-}
-
 /** The host's apmask and aqmask: an APQN in both stays with the host's default drivers. */
 export interface HostMasks {
   readonly apmask: ApMask;

@@ -21,7 +21,7 @@ export interface MdevDefinition {
 const NAME = /^[A-Za-z0-9_.:-]+$/;
 
 function badDefinition(input: unknown, message: string): InputError {
-  return new InputError({ code: 'EINVAL', input: typeof input === 'string' ? input : JSON.stringify(input) ?? String(input), message: `mdev definition: ${message}` });
+  return new InputError({ code: 'EINVAL', input: typeof input === 'string' ? input : JSON.stringify(input), message: `mdev definition: ${message}` });
 }
 
 /**

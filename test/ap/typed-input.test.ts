@@ -23,6 +23,14 @@ t.test('IDs from the caller are checked: above 255 is ENODEV, a fraction or a ne
   t.end();
 });
 
+t.test('ap_max_adapter_id/ap_max_domain_id that do not read as numbers are EPROTO, never NaN', (t) => {
+  const { sysfs } = createHost('seed');
+  const io = { ...sysfs, read: sysfs.read.bind(sysfs), list: sysfs.list.bind(sysfs), exists: sysfs.exists.bind(sysfs), readlink: sysfs.readlink.bind(sysfs), stat: sysfs.stat.bind(sysfs), write: sysfs.write.bind(sysfs),
+    readMany: (ps: readonly string[]) => ps.map((p) => (p === 'bus/ap/ap_max_domain_id' ? 'lots\n' : sysfs.readMany([p])[0]!)) };
+  t.throws(() => new ApHost(io, { lock: false }).maxIds(), { constructor: ApError, code: 'EPROTO', path: 'bus/ap/ap_max_domain_id', message: 'read "lots\\n", not a number' });
+  t.end();
+});
+
 t.test('an empty mask value is refused in both grammars; the explicit forms clear every bit', (t) => {
   const { host, sysfs } = createHost('seed');
   const ap = new ApHost(sysfs, { lock: false });

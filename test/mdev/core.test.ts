@@ -77,6 +77,13 @@ function tiny(files: Record<string, string | SysfsError>): SysfsIO {
   };
 }
 
+t.test('a kernel without the mdev bus has no parents and no mdevs', (t) => {
+  const none = { ...tiny({}), exists: () => false };
+  t.same(listParents(none), []);
+  t.same(listActiveMdevs(none), []);
+  t.end();
+});
+
 t.test('a type without a name attribute; unreadable or malformed attributes are errors', (t) => {
   const base = 'p/mdev_supported_types/t1';
   t.same(listTypes(tiny({ [`${base}/device_api`]: 'vfio-ccw\n', [`${base}/available_instances`]: '1\n' }), 'p'),
