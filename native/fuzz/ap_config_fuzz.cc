@@ -1,5 +1,5 @@
 // ap_config writes (parse_ap_config). Invariants:
-//  * agreement with a model of §4.6: truncate to 201 bytes, split like strsep(",\n") into at most
+//  * agreement with a model of docs/kernel.md §4.6: truncate to 201 bytes, split like strsep(",\n") into at most
 //    three tokens, each read by the absolute rules (the model of §1.2 and parse_kernel_hex);
 //  * only the first 201 bytes matter; bytes after a NUL are never read;
 //  * a refusal leaves all three outputs untouched and points inside the (truncated) input;

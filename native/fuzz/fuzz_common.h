@@ -1,6 +1,6 @@
 // Shared pieces of the libFuzzer targets: an invariant check that aborts with a readable message
 // (libFuzzer then saves the input as a crash), mask helpers, and small independent models of the
-// reference grammars written from kernel-ap-vfio.md §0/§1.2 to compare the core against.
+// reference grammars written from docs/kernel.md §0/§1.2 to compare the core against.
 #pragma once
 
 #include <array>
@@ -79,7 +79,7 @@ inline unsigned hexvalue(char c) {
   return static_cast<unsigned>(c - 'A' + 10);
 }
 
-// ---- model of §1.2 absolute mode: 0 or EINVAL ------------------------------------------------
+// ---- model of docs/kernel.md §1.2 absolute mode: 0 or EINVAL ---------------------------------
 inline int model_hex(const std::string& s, Mask& out) {
   Mask m{};
   size_t i = 0;
@@ -114,7 +114,7 @@ inline size_t model_number(const std::string& s, size_t i, uint64_t* value) {
   return digits ? i - start : 0;
 }
 
-// ---- model of §1.2 relative mode ---------------------------------------------------------------
+// ---- model of docs/kernel.md §1.2 relative mode ------------------------------------------------
 inline int model_relative(const std::string& s, const Mask& current, Mask& out) {
   Mask m = current;
   size_t i = 0;

@@ -1,5 +1,5 @@
 // apmask/aqmask writes (parse_kernel_mask, parse_kernel_hex). Invariants:
-//  * the core agrees with the independent model of §1.2 on accept/refuse, errno and result;
+//  * the core agrees with the independent model of docs/kernel.md §1.2 on accept/refuse, errno and result;
 //  * a refusal leaves `out` untouched, carries a reason and a position inside the C string;
 //  * absolute mode ignores the current mask and equals parse_kernel_hex; an absolute refusal at p
 //    means the first p bytes alone are accepted (the scan stopped at the first bad byte);

@@ -1,5 +1,5 @@
 // kstrtoul(s, 0) (parse_kstrtoul). Invariants:
-//  * agreement with a model of §0 that finds the digit run by hand and lets the C library's
+//  * agreement with a model of docs/kernel.md §0 that finds the digit run by hand and lets the C library's
 //    strtoull (ERANGE) give the value: same errno, same value;
 //  * a refusal never writes the value, has a reason and a position inside the C string;
 //  * an accepted value, written back in decimal, 0x/0X hex, leading-0 octal, with a '+' or a

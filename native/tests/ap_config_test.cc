@@ -1,4 +1,4 @@
-// The mdev ap_config write: kernel-ap-vfio.md §4.6 (parsing), §4.4 (the 201-byte read format it
+// The mdev ap_config write: docs/kernel.md §4.6 (parsing), §4.4 (the 201-byte read format it
 // mirrors) and §1.2 absolute rules for each token.
 #include <string>
 
@@ -89,7 +89,7 @@ TEST_CASE(input_is_truncated_to_201_bytes) {
 }
 
 TEST_CASE(a_b_newline_is_accepted_with_no_control_domains) {
-  // The empty text after the newline is the third token (§4.6).
+  // The empty text after the newline is the third token (docs/kernel.md §4.6).
   EXPECT_OK(hex(kA) + "," + hex(kQ) + "\n", kA, kQ, kZero);
   EXPECT_OK("0x41,0x8\n", ids({1, 7}), ids({0}), kZero);
 }

@@ -1,4 +1,4 @@
-// Shared APQNs across matrices (the EADDRINUSE rule of kernel-ap-vfio.md §4.1 5b and §5, checked
+// Shared APQNs across matrices (the EADDRINUSE rule of docs/kernel.md §4.1 5b and §5, checked
 // in bulk before any write). An APQN is adapter x domain; a matrix holds apm x aqm.
 #include <initializer_list>
 #include <string>

@@ -1,4 +1,4 @@
-// chzdev --type ap apmask=/aqmask= lists: tools-and-formats.md §2(b), the examples of chzdev.8 and
+// chzdev --type ap apmask=/aqmask= lists: docs/kernel.md §11.1, the examples of chzdev.8 and
 // the seed procedure (freeing adapters 0, 10 and domains 1, 2, 4). A set bit = kept by the host.
 #include <string>
 
@@ -96,7 +96,7 @@ TEST_CASE(mixing_absolute_and_relative_is_refused) {
 }
 
 TEST_CASE(reversed_ranges_are_refused) {
-  // zdev compares pointers and silently accepts "10-3" setting nothing (§2b observation); the core
+  // zdev compares pointers and silently accepts "10-3" setting nothing (docs/kernel.md §11.1); the core
   // refuses it instead, at the range end.
   CHECK_REFUSED(chzdev("10-3", kZero), EINVAL, 3);
   CHECK_REFUSED(chzdev("+10-3", kZero), EINVAL, 4);

@@ -1,4 +1,4 @@
-// The kernel's read format for a mask (kernel-ap-vfio.md §0, §1.1: "0x" + 64 lowercase hex digits)
+// The kernel's read format for a mask (docs/kernel.md §0, §1.1: "0x" + 64 lowercase hex digits)
 // and the inverted bit numbering of the mask helpers (ID 0 = most significant bit of byte 0).
 #include <string>
 

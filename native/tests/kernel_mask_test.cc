@@ -1,4 +1,4 @@
-// /sys/bus/ap/apmask and aqmask writes: kernel-ap-vfio.md §0 (bit numbering) and §1.2 (grammar),
+// /sys/bus/ap/apmask and aqmask writes: docs/kernel.md §0 (bit numbering) and §1.2 (grammar),
 // worked examples from §9.1. Every refusal is checked for its errno, its byte position and for
 // leaving the output untouched (the kernel parses into a scratch copy).
 #include <string>
@@ -18,7 +18,7 @@ namespace {
 
 const Mask kZero{};
 const Mask kAll = all_ones();
-const Mask kSome = ids({1, 2, 3, 4, 5, 7});  // §9.1 #17, 0x7d00…
+const Mask kSome = ids({1, 2, 3, 4, 5, 7});  // kernel.md §9.1 #17, 0x7d00…
 
 std::string ff(size_t n) { return std::string(n, 'f'); }
 
@@ -27,14 +27,14 @@ std::string ff(size_t n) { return std::string(n, 'f'); }
 // ---- absolute mode: hex2bitmap ----------------------------------------------------------------
 
 TEST_CASE(absolute_prefixed_hex_sets_ids_from_the_left) {
-  CHECK_MASK(kernel("0x41", kAll), ids({1, 7}));   // §9.1 #1
+  CHECK_MASK(kernel("0x41", kAll), ids({1, 7}));   // kernel.md §9.1 #1
   CHECK_MASK(kernel("0x8", kAll), ids({0}));
   CHECK_MASK(kernel("0x41\n", kZero), ids({1, 7}));  // echo adds one newline
   CHECK_EQ(check::hex(kernel("0x41", kAll).out), "0x41" + std::string(62, '0'));
 }
 
 TEST_CASE(absolute_without_prefix_is_still_hex) {
-  CHECK_MASK(kernel("41", kAll), ids({1, 7}));  // §9.1 #3
+  CHECK_MASK(kernel("41", kAll), ids({1, 7}));  // kernel.md §9.1 #3
   CHECK_MASK(kernel("255", kZero), ids({2, 5, 7, 9, 11}));  // not decimal 255
   CHECK_MASK(kernel("x41", kZero), ids({1, 7}));  // a lone leading x is skipped too
   CHECK_MASK(kernel("8000000000000000000000000000000000000000000000000000000000000001", kZero), ids({0, 255}));
@@ -46,17 +46,17 @@ TEST_CASE(absolute_hex_digits_in_either_case) {
 }
 
 TEST_CASE(absolute_uppercase_0X_is_refused) {
-  CHECK_REFUSED(kernel("0X41", kAll), EINVAL, 1);  // §9.1 #5: the 0 is a digit, X stops the scan
+  CHECK_REFUSED(kernel("0X41", kAll), EINVAL, 1);  // kernel.md §9.1 #5: the 0 is a digit, X stops the scan
   CHECK_REFUSED(kernel("0X", kAll), EINVAL, 1);
   CHECK_REFUSED(kernel("X41", kAll), EINVAL, 0);
 }
 
 TEST_CASE(absolute_empty_digit_strings_clear_everything) {
-  // §1.2 abs 4 and §9.1 #13: 0x, x, 0 and a bare newline all mean all zeros.
+  // kernel.md §1.2 abs 4 and §9.1 #13: 0x, x, 0 and a bare newline all mean all zeros.
   for (const char* in : {"0x", "x", "0", "\n", "0x\n", "x\n", "0\n", "00000"}) {
     CHECK_MASK(kernel(in, kAll), kZero);
   }
-  // Zero bytes never reach the driver (§0); the parser, called anyway, reads an empty digit string.
+  // Zero bytes never reach the driver (kernel.md §0); the parser, called anyway, reads an empty digit string.
   CHECK_MASK(kernel("", kAll), kZero);
 }
 
@@ -112,18 +112,18 @@ TEST_CASE(formatted_masks_parse_back) {
 // ---- relative mode: modify_bitmap ------------------------------------------------------------
 
 TEST_CASE(relative_examples_from_the_reference) {
-  CHECK_EQ(check::hex(kernel("-5,-6", kAll).out), "0xf9" + ff(62));  // §9.1 #15
-  CHECK_EQ(check::hex(kernel("-4,-0x47,-0xab,-0xff", kAll).out),   // §9.1 #16
+  CHECK_EQ(check::hex(kernel("-5,-6", kAll).out), "0xf9" + ff(62));  // kernel.md §9.1 #15
+  CHECK_EQ(check::hex(kernel("-4,-0x47,-0xab,-0xff", kAll).out),   // kernel.md §9.1 #16
            "0xf7fffffffffffffffeffffffffffffffffffffffffeffffffffffffffffffffe");
   CHECK_EQ(check::hex(kSome), "0x7d" + std::string(62, '0'));
-  CHECK_EQ(check::hex(kernel("+0,-6,+0x47,-0xf0", kSome).out),     // §9.1 #17
+  CHECK_EQ(check::hex(kernel("+0,-6,+0x47,-0xf0", kSome).out),     // kernel.md §9.1 #17
            "0xfd00000000000000010000000000000000000000000000000000000000000000");
-  CHECK_MASK(kernel("+0-15", kZero), id_range(0, 15));               // §9.1 #22
+  CHECK_MASK(kernel("+0-15", kZero), id_range(0, 15));               // kernel.md §9.1 #22
   CHECK_EQ(check::hex(kernel("+0-15", kZero).out), "0xffff" + std::string(60, '0'));
 }
 
 TEST_CASE(relative_plus_0_dash_6_is_a_range) {
-  CHECK_MASK(kernel("+0-6", kSome), id_range(0, 7));  // §9.1 #24: not "+0 then -6"
+  CHECK_MASK(kernel("+0-6", kSome), id_range(0, 7));  // kernel.md §9.1 #24: not "+0 then -6"
   CHECK_EQ(check::hex(kernel("+0-6", kSome).out), "0xff" + std::string(62, '0'));
   CHECK_MASK(kernel("-0-6", kAll), without(kAll, {0, 1, 2, 3, 4, 5, 6}));
 }
@@ -214,7 +214,7 @@ TEST_CASE(relative_ids_above_255_are_refused) {
   CHECK_REFUSED(kernel("+256", kZero), EINVAL, 1);
   CHECK_REFUSED(kernel("-0x100", kAll), EINVAL, 1);
   CHECK_REFUSED(kernel("+1,+0400", kZero), EINVAL, 4);
-  // The kernel comment's own example fails: 0x128 is 296 (§1.2 rel 3, §9.1 #30).
+  // The kernel comment's own example fails: 0x128 is 296 (kernel.md §1.2 rel 3, §9.1 #30).
   CHECK_REFUSED(kernel("-0-255,+1-16,+0x128", kAll), EINVAL, 14);
   CHECK_REFUSED(kernel("-0-255,+1-16,+0x128", kZero), EINVAL, 14);
   // Without the bad term it means "exactly IDs 1..16".
@@ -223,7 +223,7 @@ TEST_CASE(relative_ids_above_255_are_refused) {
 }
 
 TEST_CASE(relative_numbers_wrap_modulo_2_to_the_64) {
-  // §1.2 rel 6 [derived]: no overflow check, the value wraps.
+  // kernel.md §1.2 rel 6 [derived]: no overflow check, the value wraps.
   CHECK_MASK(kernel("+18446744073709551616", kZero), ids({0}));   // 2^64
   CHECK_MASK(kernel("+18446744073709551617", kZero), ids({1}));
   CHECK_MASK(kernel("+18446744073709551871", kZero), ids({255}));  // 2^64 + 255

@@ -1,4 +1,4 @@
-// kstrtoul(s, 0), the reader of assign_* / unassign_* / remove: kernel-ap-vfio.md §0, §4.1-§4.3.
+// kstrtoul(s, 0), the reader of assign_* / unassign_* / remove: docs/kernel.md §0, §4.1-§4.3.
 #include <string>
 
 #include "check.h"

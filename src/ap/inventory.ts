@@ -11,7 +11,7 @@ import { AP_BUS, cardDir, queueDir } from './paths.js';
 /** How lszcrypt names a card's mode, taken from the card's ap_functions bits. */
 export type CardMode = 'Accelerator' | 'CCA-Coproc' | 'EP11-Coproc' | 'Unknown';
 
-/** What vfio_ap's `status` attribute of a queue says (§2.2); other text is kept as the kernel wrote it. */
+/** What vfio_ap's `status` attribute of a queue says (docs/kernel.md §2.2); other text is kept as the kernel wrote it. */
 export type VfioApStatus = 'assigned' | 'unassigned' | 'in use' | (string & {});
 
 /** `request_count`: a number, or `'-'` while the queue is uninitiated (e.g. after a move to vfio_ap). */

@@ -1,5 +1,5 @@
 // The inventory as lszcrypt (s390-tools) shows it, column for column: `lszcrypt` and `lszcrypt -V`
-// (tools-and-formats §(v)). Each row is first built as plain strings (the --json shape), then the
+// (docs/kernel.md §11.3). Each row is first built as plain strings (the --json shape), then the
 // table is printed the way s390-tools' record printer does it: every cell padded to its column
 // width (never cut), one space between columns, a dash line as wide as the header.
 import { queuesOf, type ApCard, type ApQueue, type Inventory } from './inventory.js';

@@ -70,7 +70,7 @@ export function parseMatrix(text: string): ParsedMatrix {
   const domains: number[] = [];
   const apqns: Apqn[] = [];
   let offset = 0;
-  // An empty matrix reads as 0 bytes (§4.4): no lines at all, not one empty line.
+  // An empty matrix reads as 0 bytes (docs/kernel.md §4.4): no lines at all, not one empty line.
   const lines = text === '' ? [] : text.split('\n').slice(0, text.endsWith('\n') ? -1 : undefined);
   for (const line of lines) {
     const m = MATRIX_LINE.exec(line);

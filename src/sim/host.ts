@@ -23,7 +23,7 @@ const key = (a: number, d: number) => (a << 8) | d;
 
 export class SimHost {
   private index: { byApqn: Map<number, QueueState>; byAdapter: Map<number, QueueState[]> } | null = null;
-  /** A scan is adding host resources: filtering waits for its end (§4.5). */
+  /** A scan is adding host resources: filtering waits for its end (docs/kernel.md §4.5). */
   scanPending = false;
 
   constructor(readonly state: SimState) {}

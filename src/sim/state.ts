@@ -48,7 +48,7 @@ export interface QueueState {
   requestCount: number;
   /** Response code of the last reset (0 normal, 3 deconfigured, 4 checkstopped). */
   resetRc: number;
-  /** How many resets (ZAPQ) the queue has had; the simulator's witness of §6. */
+  /** How many resets (ZAPQ) the queue has had; the simulator's witness of docs/kernel.md §6. */
   resets: number;
 }
 

@@ -1,6 +1,6 @@
 // SimSysfs: the SysfsIO interface over the model. Every path, byte and errno follows the kernel:
 // the sysfs tree of the AP bus, the cards and queues, the vfio_ap matrix device and its mdevs,
-// and the mechanics of sysfs itself (§0): permission checks at open, empty writes that never
+// and the mechanics of sysfs itself (docs/kernel.md §0): permission checks at open, empty writes that never
 // reach a store, one page per write, links followed as the VFS follows them.
 import path from 'node:path';
 import { sysfsStoreView } from '../mask/index.js';

@@ -1,5 +1,5 @@
 // The vfio_ap driver: mdev create/remove, the assign/unassign attributes, ap_config, exclusivity,
-// the in-use answer to the AP bus, queues joining and leaving the driver, guests (§3-§6).
+// the in-use answer to the AP bus, queues joining and leaving the driver, guests (docs/kernel.md §3-§6).
 import type { GrammarError } from '../errors.js';
 import {
   ApMask, apqnsOf, formatApConfig, formatApqn, formatControlDomains, formatMatrix, parseApConfig, parseKernelId,
@@ -112,7 +112,7 @@ function idWithinMax(host: SimHost, mdev: MdevState, target: AssignTarget, bytes
   return id;
 }
 
-/** assign_adapter / assign_domain / assign_control_domain (§4.1, §4.3, §10 for the classic rules). */
+/** assign_adapter / assign_domain / assign_control_domain (docs/kernel.md §4.1, §4.3, §10 for the classic rules). */
 export function assign(host: SimHost, mdev: MdevState, target: AssignTarget, bytes: Uint8Array): void {
   const id = idWithinMax(host, mdev, target, bytes);
   const m = toMatrix(mdev);
@@ -139,7 +139,7 @@ export function assign(host: SimHost, mdev: MdevState, target: AssignTarget, byt
   refilter(host, mdev);
 }
 
-/** unassign_adapter / unassign_domain / unassign_control_domain (§4.2, §4.3). */
+/** unassign_adapter / unassign_domain / unassign_control_domain (docs/kernel.md §4.2, §4.3). */
 export function unassign(host: SimHost, mdev: MdevState, target: AssignTarget, bytes: Uint8Array): void {
   const id = idWithinMax(host, mdev, target, bytes);
   const m = toMatrix(mdev);
@@ -159,7 +159,7 @@ function setMatrix(mdev: MdevState, m: Matrix): void {
   mdev.adm = m.adm.toString();
 }
 
-/** ap_config write (§4.6): parse, validate the whole new matrix, then apply it atomically. */
+/** ap_config write (docs/kernel.md §4.6): parse, validate the whole new matrix, then apply it atomically. */
 export function writeApConfig(host: SimHost, mdev: MdevState, bytes: Uint8Array): void {
   let next: Matrix;
   try {
@@ -199,7 +199,7 @@ export function readControlDomains(mdev: MdevState): string {
 
 const UUID_TEXT = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
-/** mdev_supported_types/vfio_ap-passthrough/create (§3). Returns the new mdev. */
+/** mdev_supported_types/vfio_ap-passthrough/create (docs/kernel.md §3). Returns the new mdev. */
 export function createMdev(host: SimHost, bytes: Uint8Array): MdevState {
   if (bytes.length !== 36 && bytes.length !== 37) {
     refuse('EINVAL', `a UUID is 36 characters (37 with a newline); ${bytes.length} bytes were written`);
@@ -215,7 +215,7 @@ export function createMdev(host: SimHost, bytes: Uint8Array): MdevState {
   return mdev;
 }
 
-/** The mdev's remove attribute (§5). */
+/** The mdev's remove attribute (docs/kernel.md §5). */
 export function removeAttr(host: SimHost, mdev: MdevState, bytes: Uint8Array): void {
   const v = parseId(bytes, 'EINVAL');
   if (v === 0) return;

@@ -1,5 +1,5 @@
-// An open VFIO device fd of a simulated mdev: the ioctls vfio_ap answers (§7 of the kernel
-// reference), checked in the kernel's order on the raw bytes, per kernel profile. The registered
+// An open VFIO device fd of a simulated mdev: the ioctls vfio_ap answers (docs/kernel.md §7),
+// checked in the kernel's order on the raw bytes, per kernel profile. The registered
 // eventfds live in the mdev's state (`eventfds`), so a state file and a clone keep them.
 import { ApMask } from '../mask/index.js';
 import {

@@ -1,4 +1,4 @@
-// The VFIO device ioctls vfio_ap answers (§7 of the kernel reference): request numbers, flags,
+// The VFIO device ioctls vfio_ap answers (docs/kernel.md §7): request numbers, flags,
 // the structs in the host's native byte order, and VfioDevice, a typed interface over them.
 // The real device (real-device.ts) and the simulator (../sim/vfio-device.ts) both implement the one
 // raw `ioctl(request, argument)` and share everything above it, so that both see the same bytes.

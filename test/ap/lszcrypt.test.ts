@@ -1,5 +1,5 @@
 // lszcrypt and lszcrypt -V of the simulated host. The golden tables were written by hand from the
-// reference rules (tools-and-formats §(v)): CARD.DOM 8 left, TYPE 5 left, MODE 11 left, STATUS 10
+// reference rules (docs/kernel.md §11.3): CARD.DOM 8 left, TYPE 5 left, MODE 11 left, STATUS 10
 // left, REQUESTS 8 right, then with -V PENDING 8 right, HWTYPE 6 right, QDEPTH 6 right (%02d),
 // FUNCTIONS 10 left, DRIVER 11 left and SESTAT 11 left; one blank between columns, every cell
 // padded (so left-aligned last columns leave trailing blanks), the dash line as wide as the header.

@@ -1,4 +1,4 @@
-// ap_config write parsing (reference §4.6, §4.4, §9.3 #58): native and oracle on every rule.
+// ap_config write parsing (docs/kernel.md §4.6, §4.4, §9.3 #58): native and oracle on every rule.
 import t from 'tap';
 import { GrammarError } from '../../src/errors.js';
 import { ApMask } from '../../src/mask/ap-mask.js';

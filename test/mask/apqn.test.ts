@@ -1,4 +1,4 @@
-// APQN names and the mdev matrix / control_domains text (reference §4.4, §9.3).
+// APQN names and the mdev matrix / control_domains text (docs/kernel.md §4.4, §9.3).
 import t from 'tap';
 import { GrammarError } from '../../src/errors.js';
 import { ApMask } from '../../src/mask/ap-mask.js';

@@ -1,4 +1,4 @@
-// chzdev apmask=/aqmask= lists (tools-and-formats §2b, seed 003) and their lszdev display.
+// chzdev apmask=/aqmask= lists (docs/kernel.md §11.1, seed 003) and their lszdev display.
 import t from 'tap';
 import { GrammarError } from '../../src/errors.js';
 import { ApMask } from '../../src/mask/ap-mask.js';

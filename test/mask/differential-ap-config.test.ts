@@ -1,4 +1,4 @@
-// Randomized differential test: the native ap_config parser against the oracle (§4.6).
+// Randomized differential test: the native ap_config parser against the oracle (docs/kernel.md §4.6).
 import t from 'tap';
 import { parseApConfig } from '../../src/mask/grammar.js';
 import { oracleApConfig, type OracleApConfig } from '../oracle/ap-config.js';

@@ -1,4 +1,4 @@
-// Randomized differential test: the native chzdev mask-list parser against the oracle (zdev §2b).
+// Randomized differential test: the native chzdev mask-list parser against the oracle (docs/kernel.md §11.1).
 import t from 'tap';
 import { ApMask } from '../../src/mask/ap-mask.js';
 import { parseChzdevMask } from '../../src/mask/grammar.js';

@@ -1,4 +1,4 @@
-// Randomized differential test: the native apmask/aqmask parser against the oracle (§1.2).
+// Randomized differential test: the native apmask/aqmask parser against the oracle (docs/kernel.md §1.2).
 import t from 'tap';
 import { ApMask } from '../../src/mask/ap-mask.js';
 import { parseKernelMask } from '../../src/mask/grammar.js';

@@ -1,4 +1,4 @@
-// Randomized differential test: the native kstrtoul(s, 0) against the oracle (§0).
+// Randomized differential test: the native kstrtoul(s, 0) against the oracle (docs/kernel.md §0).
 import t from 'tap';
 import { parseKernelId } from '../../src/mask/grammar.js';
 import { compareMany, describeNative, describeOracle } from '../oracle/compare.js';

@@ -1,4 +1,4 @@
-// apmask/aqmask write grammar (reference §0, §1.2, §9.1), each case checked against both the
+// apmask/aqmask write grammar (docs/kernel.md §0, §1.2, §9.1), each case checked against both the
 // native parser and the oracle, plus the GrammarError a refusal carries and sysfsStoreView.
 import t from 'tap';
 import { GrammarError, errnoOf } from '../../src/errors.js';
@@ -15,7 +15,7 @@ const hex = (h: string) => ApMask.fromReadFormat(`0x${h.padEnd(64, '0')}`);
 type Case = [name: string, input: string | Uint8Array, start: ApMask, want: ApMask | 'EINVAL', position?: number];
 
 const cases: Case[] = [
-  // §9.1 worked examples
+  // docs/kernel.md §9.1 worked examples
   ['#1 0x41 = IDs 1 and 7', '0x41', ALL, ids(1, 7)],
   ['#3 hex without 0x', '41', NONE, ids(1, 7)],
   ['#5 uppercase 0X is not skipped', '0X41', ALL, 'EINVAL', 1],

@@ -1,4 +1,4 @@
-// kstrtoul(s, 0) as assign_*/unassign_*/remove read a number (reference §0, §9.3 #44).
+// kstrtoul(s, 0) as assign_*/unassign_*/remove read a number (docs/kernel.md §0, §9.3 #44).
 import t from 'tap';
 import { GrammarError, errnoOf } from '../../src/errors.js';
 import { parseKernelId } from '../../src/mask/grammar.js';

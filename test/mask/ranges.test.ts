@@ -1,4 +1,4 @@
-// lszdev's range text (tools-and-formats (v)): decimal ranges, "" for an empty mask.
+// lszdev's range text (docs/kernel.md §11.2): decimal ranges, "" for an empty mask.
 import t from 'tap';
 import { ApMask } from '../../src/mask/ap-mask.js';
 import { formatRanges, quoteRanges } from '../../src/mask/ranges.js';

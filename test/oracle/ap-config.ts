@@ -1,4 +1,4 @@
-// Test oracle for a write to an mdev's ap_config attribute (reference §4.6), parsing only (the
+// Test oracle for a write to an mdev's ap_config attribute (docs/kernel.md §4.6), parsing only (the
 // validation against masks and other mdevs is not a grammar matter).
 import { bytesOf, ch, cString, fail, ok, type Bits, type Outcome } from './bits.js';
 import { oracleAbsoluteHex } from './kernel-mask.js';

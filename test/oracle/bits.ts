@@ -1,5 +1,5 @@
 // Test oracle: a 256-bit AP mask as an array of 256 booleans, index = AP ID (ID 0 is the leftmost
-// bit of the kernel's hex text, reference §0). Deliberately naive: clarity over speed.
+// bit of the kernel's hex text, docs/kernel.md §0). Deliberately naive: clarity over speed.
 
 export type Bits = boolean[];
 export type Errno = 'EINVAL' | 'ERANGE';

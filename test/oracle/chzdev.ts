@@ -1,4 +1,4 @@
-// Test oracle for chzdev's apmask=/aqmask= value (tools-and-formats §2b, seed 003), with zmdev's
+// Test oracle for chzdev's apmask=/aqmask= value (docs/kernel.md §11.1, seed 003), with zmdev's
 // stricter rules where zdev is lax: a reversed range (`10-3`) and an empty number before a range
 // dash (`+-5`) are errors, and so is a list without any entry.
 import { bytesOf, ch, cString, emptyBits, fail, isDigitIn, digitValue, isHexDigit, ok, type Bits, type Outcome } from './bits.js';

@@ -1,4 +1,4 @@
-// Test oracle for a write to /sys/bus/ap/apmask or aqmask (reference §1.2): the bytes the store
+// Test oracle for a write to /sys/bus/ap/apmask or aqmask (docs/kernel.md §1.2): the bytes the store
 // receives (see sysfsStoreView) and the current mask in, the new mask or the errno out.
 import {
   bytesOf, ch, cString, digitValue, emptyBits, fail, isHexDigit, ok, scanNumber, type Bits, type Outcome,
@@ -7,7 +7,7 @@ import {
 const TWO_64 = 1n << 64n;
 
 /**
- * Absolute hex (§1.2 absolute mode, also each ap_config token): a case-sensitive optional `0x`
+ * Absolute hex (docs/kernel.md §1.2 absolute mode, also each ap_config token): a case-sensitive optional `0x`
  * or lone `x`, then at most 64 hex digits filling 4 bits each from the left, then at most one
  * newline (when `allowNewline`) and the end. No digits = all zeros.
  */

@@ -1,4 +1,4 @@
-// Test oracle for kstrtoul(s, 0) as assign_*/unassign_* parse their input (reference §0).
+// Test oracle for kstrtoul(s, 0) as assign_*/unassign_* parse their input (docs/kernel.md §0).
 import { bytesOf, ch, cString, fail, ok, scanNumber, type Outcome } from './bits.js';
 
 const TWO_64 = 1n << 64n;

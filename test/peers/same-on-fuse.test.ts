@@ -109,10 +109,10 @@ const views = (u: string): Op[] => ['matrix', 'guest_matrix', 'control_domains',
 const apConfig = (apm: number[], aqm: number[], adm: number[]) =>
   `${ApMask.of(apm).toString()},${ApMask.of(aqm).toString()},${ApMask.of(adm).toString()}\n`;
 
-/** The kernel document's walk-through (vfio-ap.rst and reference §9) on the kernel-doc host. */
+/** The kernel document's walk-through (vfio-ap.rst and docs/kernel.md §9) on the kernel-doc host. */
 const kernelDoc: Op[] = [
   read('bus/ap/apmask'), read('bus/ap/aqmask'), list('bus/ap/drivers/vfio_ap'),
-  // Free adapters 5 and 6 (state P of the reference: every 05.* and 06.* queue on vfio_ap).
+  // Free adapters 5 and 6 (state P of docs/kernel.md §9.2: every 05.* and 06.* queue on vfio_ap).
   write('bus/ap/apmask', '-5,-6\n'),
   write('bus/ap/apmask', '0X41\n'), // EINVAL: uppercase X in absolute mode
   write('bus/ap/aqmask', '-0-255,+1-16,+0x128'), // EINVAL: 0x128 is above 255

@@ -1,4 +1,4 @@
-// ap_config (§4.6), guests and hot plug (§4.2, §5, §6) on the mainline profile.
+// ap_config (docs/kernel.md §4.6), guests and hot plug (§4.2, §5, §6) on the mainline profile.
 import t from 'tap';
 import { ApMask, formatApConfig } from '../../src/mask/index.js';
 import type { SysfsError } from '../../src/sysfs/sysfs-io.js';

@@ -1,4 +1,4 @@
-// AP bus attributes (§1.1), mask writes (§1.2-§1.3) and bindings (§1.4) through SimSysfs.
+// AP bus attributes (docs/kernel.md §1.1), mask writes (§1.2-§1.3) and bindings (§1.4) through SimSysfs.
 import t from 'tap';
 import { ApMask } from '../../src/mask/index.js';
 import { SysfsError } from '../../src/sysfs/sysfs-io.js';

@@ -1,4 +1,4 @@
-// Cards and queues (§2), bus attribute writes (§1.1), driver bind/unbind (§5), sysfs mechanics (§0).
+// Cards and queues (docs/kernel.md §2), bus attribute writes (§1.1), driver bind/unbind (§5), sysfs mechanics (§0).
 import t from 'tap';
 import { ApMask } from '../../src/mask/index.js';
 import { SysfsError } from '../../src/sysfs/sysfs-io.js';

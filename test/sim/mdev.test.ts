@@ -1,4 +1,4 @@
-// vfio_ap mdevs on the mainline profile (§3-§5, §9.2-§9.3) through SimSysfs.
+// vfio_ap mdevs on the mainline profile (docs/kernel.md §3-§5, §9.2-§9.3) through SimSysfs.
 import t from 'tap';
 import { ApMask, formatApConfig } from '../../src/mask/index.js';
 import type { SysfsError } from '../../src/sysfs/sysfs-io.js';
@@ -18,7 +18,7 @@ function err(f: () => unknown): SysfsError {
   throw new Error('expected a refusal');
 }
 
-/** State P of §9.2: apmask = ALL − {5, 6}, aqmask = ALL, kernel-doc host. */
+/** State P of docs/kernel.md §9.2: apmask = ALL − {5, 6}, aqmask = ALL, kernel-doc host. */
 function stateP(profile: '6.15' | '6.0' | '5.15' = '6.15') {
   const h = createHost('kernel-doc', profile);
   h.sysfs.write('bus/ap/apmask', '-5,-6\n');

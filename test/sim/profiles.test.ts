@@ -1,4 +1,4 @@
-// What changes with the kernel profile (§10): 6.0 and 5.15 against mainline.
+// What changes with the kernel profile (docs/kernel.md §10): 6.0 and 5.15 against mainline.
 import t from 'tap';
 import { ApMask } from '../../src/mask/index.js';
 import type { SysfsError } from '../../src/sysfs/sysfs-io.js';

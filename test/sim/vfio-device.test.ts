@@ -1,4 +1,4 @@
-// SimVfioDevice: the VFIO ioctls of a simulated mdev, rule by rule (§6 reset row, §7), per profile.
+// SimVfioDevice: the VFIO ioctls of a simulated mdev, rule by rule (docs/kernel.md §6 reset row, §7), per profile.
 import t from 'tap';
 import { cloneState, createHost, events, PROFILE_NAMES, registeredEventfd, SimVfioDevice, type ProfileName } from '../../src/sim/index.js';
 import type { SysfsError } from '../../src/sysfs/sysfs-io.js';
