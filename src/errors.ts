@@ -49,6 +49,15 @@ export class ZmdevError extends Error {
   }
 }
 
+/**
+ * Misuse of a value type in code (an ID outside 0..255 given to ApMask, a short buffer): a
+ * RangeError with Node's own code, as Node's value types raise it. Input from users is checked
+ * before it gets here (parseApId, the grammars) and refused as an InputError.
+ */
+export function outOfRange(message: string): RangeError & { code: 'ERR_OUT_OF_RANGE' } {
+  return Object.assign(new RangeError(message), { code: 'ERR_OUT_OF_RANGE' as const });
+}
+
 export interface InputErrorOptions extends ZmdevErrorOptions {
   /** The value refused, as given. */
   input: string;

@@ -1,7 +1,7 @@
 // A 256-bit AP mask as an immutable value. IDs use the kernel's inverted numbering: ID 0 is the
 // leftmost bit of the hex text. Eight 32-bit words held in plain fields keep every operation a
 // few nanoseconds (no typed-array allocation, no call into C++, which would cost more).
-import { GrammarError } from '../errors.js';
+import { GrammarError, outOfRange } from '../errors.js';
 
 export const MASK_BITS = 256;
 export const MASK_BYTES = 32;
@@ -22,7 +22,7 @@ function pop32(x: number): number {
 
 function checkId(id: number): void {
   if (!Number.isInteger(id) || id < 0 || id >= MASK_BITS) {
-    throw new RangeError(`AP ID ${id} is out of range: IDs are integers from 0 to 255`);
+    throw outOfRange(`AP ID ${id} is out of range: IDs are integers from 0 to 255`);
   }
 }
 
@@ -55,7 +55,7 @@ export class ApMask {
   static range(from: number, to: number): ApMask {
     checkId(from);
     checkId(to);
-    if (from > to) throw new RangeError(`AP ID range ${from}-${to} is reversed: write the lower ID first`);
+    if (from > to) throw outOfRange(`AP ID range ${from}-${to} is reversed: write the lower ID first`);
     const ids: number[] = [];
     for (let id = from; id <= to; id++) ids.push(id);
     return ApMask.of(ids);
@@ -63,7 +63,7 @@ export class ApMask {
 
   /** 32 bytes, byte 0 holding IDs 0..7 (ID 0 in its 0x80 bit), as the kernel stores a bitmap. */
   static fromBytes(bytes: Uint8Array, offset = 0): ApMask {
-    if (bytes.length - offset < MASK_BYTES) throw new RangeError('an AP mask needs 32 bytes');
+    if (bytes.length - offset < MASK_BYTES) throw outOfRange('an AP mask needs 32 bytes');
     const w = new Array<number>(8);
     for (let k = 0; k < 8; k++) {
       const o = offset + 4 * k;
@@ -96,7 +96,7 @@ export class ApMask {
       case 5: return this.w5;
       case 6: return this.w6;
       case 7: return this.w7;
-      default: throw new RangeError(`word index ${k} is out of range 0..7`);
+      default: throw outOfRange(`word index ${k} is out of range 0..7`);
     }
   }
 

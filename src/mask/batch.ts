@@ -1,6 +1,6 @@
 // Batch operations: one call into C++ for a whole table of masks or matrices. Single masks stay
 // in TypeScript (ApMask); crossing into C++ only pays off when one call does a lot of work.
-import type { GrammarError } from '../errors.js';
+import { outOfRange, type GrammarError } from '../errors.js';
 import { native } from '../native/addon.js';
 import { ApMask, MASK_BYTES } from './ap-mask.js';
 import { apqnFromNumber, type Apqn } from './apqn.js';
@@ -12,7 +12,7 @@ export class MaskTable {
   readonly bytes: Uint8Array;
 
   constructor(readonly length: number, bytes?: Uint8Array) {
-    if (bytes && bytes.length !== length * MASK_BYTES) throw new RangeError(`a table of ${length} masks needs ${length * MASK_BYTES} bytes`);
+    if (bytes && bytes.length !== length * MASK_BYTES) throw outOfRange(`a table of ${length} masks needs ${length * MASK_BYTES} bytes`);
     this.bytes = bytes ?? new Uint8Array(length * MASK_BYTES);
   }
 

@@ -20,6 +20,7 @@ t.test('IDs from the caller are checked: above 255 is ENODEV, a fraction or a ne
   t.throws(() => ap.assign(U, { adapters: [256] }), { code: 'ENODEV' }, 'checked before the mdev is looked up');
   t.throws(() => ap.unassign(U, { domains: [NaN] }), { code: 'EINVAL' });
   t.same(host.state, before, 'nothing was written');
+  t.throws(() => ApMask.of([300]), { constructor: RangeError, code: 'ERR_OUT_OF_RANGE' }, 'the value type itself: Node\'s RangeError and code');
   t.end();
 });
 
