@@ -1,6 +1,8 @@
 // The only file that knows Node: thin N-API glue over the C++ core. Calls are coarse (one call,
 // a whole batch) because a JS->C++ crossing costs more than a 256-bit operation.
 #include <napi.h>
+#include <sys/file.h>
+#include <cerrno>
 
 #include <cstring>
 #include <string>
@@ -276,6 +278,19 @@ Napi::Value VfioIoctl(const Napi::CallbackInfo& info) {
   return a;
 }
 
+// ---- flock(2): a lock the kernel drops when its holder dies, so there is no stale state to clean.
+
+// flockTry(fd) -> 0 | errno: flock(fd, LOCK_EX | LOCK_NB); EWOULDBLOCK while another holds it.
+Napi::Value FlockTry(const Napi::CallbackInfo& info) {
+  if (!info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "fd must be a number");
+  double d = info[0].As<Napi::Number>().DoubleValue();
+  if (!(d >= 0 && d <= 2147483647.0) || d != static_cast<double>(static_cast<int>(d))) {
+    throw Napi::RangeError::New(info.Env(), "fd must be a whole number from 0 to 2147483647");
+  }
+  int r = flock(static_cast<int>(d), LOCK_EX | LOCK_NB);
+  return Napi::Number::New(info.Env(), r == 0 ? 0 : errno);
+}
+
 Napi::Value Noop(const Napi::CallbackInfo& info) { return info.Env().Undefined(); }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -295,6 +310,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sysfsReadlink", Napi::Function::New(env, SysfsReadlink));
   exports.Set("sysfsStat", Napi::Function::New(env, SysfsStat));
   exports.Set("vfioIoctl", Napi::Function::New(env, VfioIoctl));
+  exports.Set("flockTry", Napi::Function::New(env, FlockTry));
   exports.Set("noop", Napi::Function::New(env, Noop));
   return exports;
 }

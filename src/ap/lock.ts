@@ -1,11 +1,34 @@
 // The configuration lock that chzdev and ap-check (s390-tools) take around AP changes:
 // /run/lock/s390apconfig.lock holds the owner's PID; it is made by linking a fully written
-// temporary file into place, so it is either absent or complete. zmdev follows the same protocol,
-// so zmdev and the s390 tools never interleave their changes.
-import { closeSync, fstatSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+// temporary file into place, so it is either absent or complete (kernel.md §11.4). zmdev follows
+// the same protocol, so zmdev and the s390 tools never interleave their changes.
+//
+// Two things the protocol alone cannot do, and how zmdev does them:
+// - Exclusive under every interleaving among zmdev processes, stale takeover included: each zmdev
+//   first takes flock(2) on a guard file beside the lock (`<lock>.guard`) and holds it until it
+//   releases. The kernel drops a flock when its holder dies, so the guard is never stale, and only
+//   one zmdev at a time ever links, inspects or takes over the lock file.
+// - Never deleting what was not verified: a stale lock is moved aside with rename(2) — one atomic
+//   step — and the moved file is removed only if it is the very file (device and inode) whose dead
+//   PID was read; otherwise it is linked back.
+import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeSync, ftruncateSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { constants as osConstants } from 'node:os';
+import path from 'node:path';
 import { ZmdevError } from '../errors.js';
+import { native } from '../native/addon.js';
 
 export const AP_CONFIG_LOCK = '/run/lock/s390apconfig.lock';
+
+/** Who holds the lock, as far as can be told. */
+export interface LockHolder {
+  /** The PID in the lock file, or null when it holds none (or cannot be read). */
+  pid: number | null;
+  /** The holder's command name (/proc/PID/comm), when it runs. */
+  command: string | null;
+  /** The lock file's text as shown in messages ('?' when it cannot be read). */
+  shown: string;
+}
 
 export interface LockOptions {
   /** The lock file (default /run/lock/s390apconfig.lock). */
@@ -14,10 +37,15 @@ export interface LockOptions {
   timeoutMs?: number;
   /** Pause between attempts (default 30 ms). */
   retryMs?: number;
+  /** Called once when the lock has been waited for `noticeMs` (default 1 s): say what is waited for. */
+  onWait?: (holder: LockHolder, lockPath: string) => void;
+  noticeMs?: number;
 }
 
 /** A lock file without a PID this long after it was written is left over from a crash. */
 const PID_GRACE_MS = 120_000;
+// libuv opens every file O_CLOEXEC, so neither the guard nor a lock fd leaks into a child.
+const EWOULDBLOCK = osConstants.errno.EWOULDBLOCK;
 
 function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -32,84 +60,194 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Removes the lock if its owner is gone (or never wrote its PID); true when the lock may be retried now. */
-function clearStale(path: string): boolean {
-  let fd: number;
+function commandOf(pid: number | null): string | null {
+  if (pid === null) return null;
   try {
-    fd = openSync(path, 'r');
+    return readFileSync(`/proc/${pid}/comm`, 'latin1').trim() || null;
   } catch {
-    return true; // gone already
+    return null;
   }
-  try {
-    const text = readFileSync(fd, 'latin1');
-    const pid = parseInt(text, 10);
-    if (pid > 0) {
-      if (alive(pid)) return false;
-    } else if (Date.now() - fstatSync(fd).mtimeMs < PID_GRACE_MS) {
-      return false;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    unlinkSync(path);
-    /* c8 ignore next 3 -- a race: another process removed the stale lock between our read and unlink */
-  } catch {
-    // another process cleared it first
-  }
-  return true;
 }
 
-/** Takes the lock (waiting while a live process holds it) and returns the function that releases it. */
-export function acquireApConfigLock(opts: LockOptions = {}): () => void {
-  const path = opts.path ?? AP_CONFIG_LOCK;
-  const deadline = Date.now() + (opts.timeoutMs ?? 90_000);
-  const tmp = `${path}${String(process.pid).padStart(5, '0')}${(Date.now() & 255).toString(16).padStart(2, '0')}`;
-  const fd = openSync(tmp, 'wx', 0o644);
+function lockError(e: unknown, what: string): ZmdevError {
+  const err = e as NodeJS.ErrnoException;
+  return new ZmdevError({ code: err.code ?? 'EIO', message: `${what}: ${err.message}`, cause: e });
+}
+
+/** A name beside `p` that nobody can guess, so nothing can be planted there first. */
+function hiddenBeside(p: string, tag: string): string {
+  return path.join(path.dirname(p), `.${path.basename(p)}.${tag}.${randomBytes(8).toString('hex')}`);
+}
+
+const NEW_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
+/** One attempt of the s390-tools protocol: a complete file with our PID, linked into place. */
+function tryLink(lockPath: string): boolean {
+  const tmp = hiddenBeside(lockPath, 'new');
+  let fd: number;
+  try {
+    fd = openSync(tmp, NEW_FILE, 0o644);
+  } catch (e) {
+    throw lockError(e, `cannot create a file beside the lock ${lockPath}`);
+  }
   try {
     writeSync(fd, `${process.pid}\n`);
   } finally {
     closeSync(fd);
   }
   try {
-    // One immediate retry after clearing a stale lock; if the path still cannot be linked (say, a
-    // dangling symlink that open() calls gone), wait and time out like any held lock.
-    let cleared = false;
-    for (;;) {
-      try {
-        linkSync(tmp, path);
-        break;
-      } catch (e) {
-        /* c8 ignore next -- link(2) of a file just made beside the target fails otherwise only on a broken file system */
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      }
-      if (!cleared && clearStale(path)) {
-        cleared = true;
-        continue;
-      }
-      cleared = false;
-      if (Date.now() >= deadline) {
-        let owner = '?';
-        try {
-          owner = readFileSync(path, 'latin1').trim();
-        } catch {
-          // released meanwhile
-        }
-        throw new ZmdevError({
-          code: 'EBUSY',
-          message: `the AP configuration lock ${path} is held by process ${owner} (chzdev, ap-check or another zmdev); try again when it is done`,
-        });
-      }
-      sleep(opts.retryMs ?? 30);
-    }
+    linkSync(tmp, lockPath);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw lockError(e, `cannot link the lock ${lockPath}`);
   } finally {
     unlinkSync(tmp);
   }
-  return () => {
+}
+
+interface Inspected {
+  holder: LockHolder;
+  /** The lock file's identity when it is stale (its owner is gone), else null. */
+  stale: { dev: number; ino: number } | null;
+  /** The lock file is gone. */
+  gone: boolean;
+}
+
+/** Reads the lock through one open file: its PID, and whether it is stale. Symlinks are not followed. */
+function inspect(lockPath: string): Inspected {
+  let fd: number;
+  try {
+    fd = openSync(lockPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (e) {
+    const unknown = { pid: null, command: null, shown: '?' };
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { holder: unknown, stale: null, gone: true };
+    // A symlink or an unreadable file is nobody's lock we could judge: wait for it like a held one.
+    return { holder: unknown, stale: null, gone: false };
+  }
+  try {
+    const st = fstatSync(fd);
+    const buf = Buffer.alloc(32);
+    const n = st.isFile() ? readSync(fd, buf, 0, buf.length, 0) : 0;
+    const text = buf.subarray(0, n).toString('latin1');
+    const pid = /^\d+/.test(text) ? parseInt(text, 10) : null;
+    const holder = { pid, command: pid !== null && pid > 0 ? commandOf(pid) : null, shown: text.trim() };
+    const dead = pid !== null && pid > 0 ? !alive(pid) : st.isFile() && Date.now() - st.mtimeMs >= PID_GRACE_MS;
+    return { holder, stale: dead ? { dev: st.dev, ino: st.ino } : null, gone: false };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Moves a stale lock aside and removes it if it is the one inspected; otherwise puts it back. */
+function takeOver(lockPath: string, stale: { dev: number; ino: number }): void {
+  const moved = hiddenBeside(lockPath, 'stale');
+  try {
+    renameSync(lockPath, moved);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw lockError(e, `cannot take over the stale lock ${lockPath}`);
+  }
+  const st = lstatSync(moved);
+  if (st.dev !== stale.dev || st.ino !== stale.ino) {
+    // Someone replaced the stale lock after it was read: give theirs back.
     try {
-      if (parseInt(readFileSync(path, 'latin1'), 10) === process.pid) unlinkSync(path);
+      linkSync(moved, lockPath);
+      /* c8 ignore next 3 -- only a foreign tool linking in the microseconds between two syscalls gets here */
+    } catch {
+      // The path was taken meanwhile; the moved lock's owner will find its lock gone on release.
+    }
+  }
+  unlinkSync(moved);
+}
+
+/** The guard: a permanent file beside the lock that zmdev processes flock. */
+function openGuard(lockPath: string): number {
+  const guard = `${lockPath}.guard`;
+  let fd: number;
+  try {
+    fd = openSync(guard, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+  } catch (e) {
+    throw lockError(e, `cannot open the lock guard ${guard}`);
+  }
+  const st = fstatSync(fd);
+  const uid = process.geteuid?.() ?? st.uid;
+  if (!st.isFile() || st.uid !== uid) {
+    closeSync(fd);
+    throw new ZmdevError({
+      code: 'EPERM',
+      message: `the lock guard ${guard} is not a regular file owned by this user (uid ${uid}); remove it, it is recreated`,
+    });
+  }
+  return fd;
+}
+
+function guardHolder(fd: number): LockHolder {
+  const buf = Buffer.alloc(32);
+  const n = readSync(fd, buf, 0, buf.length, 0);
+  const text = buf.subarray(0, n).toString('latin1');
+  const pid = /^\d+/.test(text) ? parseInt(text, 10) : null;
+  return { pid, command: commandOf(pid), shown: text.trim() || '?' };
+}
+
+function busy(lockPath: string, holder: LockHolder): ZmdevError {
+  return new ZmdevError({
+    code: 'EBUSY',
+    message: `the AP configuration lock ${lockPath} is held by process ${holder.shown} (chzdev, ap-check or another zmdev); try again when it is done`,
+  });
+}
+
+/** Takes the lock (waiting while a live process holds it) and returns the function that releases it. */
+export function acquireApConfigLock(opts: LockOptions = {}): () => void {
+  const lockPath = opts.path ?? AP_CONFIG_LOCK;
+  const start = Date.now();
+  const deadline = start + (opts.timeoutMs ?? 90_000);
+  const noticeAt = start + (opts.noticeMs ?? 1000);
+  let noticed = false;
+  const wait = (holder: LockHolder) => {
+    if (Date.now() >= deadline) throw busy(lockPath, holder);
+    if (!noticed && opts.onWait && Date.now() >= noticeAt) {
+      noticed = true;
+      opts.onWait(holder, lockPath);
+    }
+    sleep(opts.retryMs ?? 30);
+  };
+
+  const guard = openGuard(lockPath);
+  try {
+    for (;;) {
+      const r = native().flockTry(guard);
+      if (r === 0) break;
+      /* c8 ignore next -- flock on a file just opened fails otherwise only on a broken file system */
+      if (r !== EWOULDBLOCK) throw new ZmdevError({ code: 'EIO', message: `flock of ${lockPath}.guard failed (errno ${r})` });
+      wait(guardHolder(guard));
+    }
+    ftruncateSync(guard, 0);
+    writeSync(guard, `${process.pid}\n`, 0);
+    for (;;) {
+      if (tryLink(lockPath)) break;
+      const seen = inspect(lockPath);
+      if (seen.gone) continue;
+      if (seen.stale) {
+        takeOver(lockPath, seen.stale);
+        continue;
+      }
+      wait(seen.holder);
+    }
+  } catch (e) {
+    closeSync(guard);
+    throw e;
+  }
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    try {
+      if (inspect(lockPath).holder.pid === process.pid) unlinkSync(lockPath);
     } catch {
       // already gone
+    } finally {
+      closeSync(guard);
     }
   };
 }

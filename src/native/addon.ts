@@ -38,6 +38,8 @@ export interface NativeAddon {
    * (16 for GET_INFO and GET_IRQ_INFO, 24 for SET_IRQS) gives [EFAULT] without reaching the kernel.
    */
   vfioIoctl(fd: number, request: number, buffer: Uint8Array): undefined | [errno: number];
+  /** flock(fd, LOCK_EX | LOCK_NB): 0, or the errno (EWOULDBLOCK while another process holds it). */
+  flockTry(fd: number): number;
   noop(): void;
 }
 
