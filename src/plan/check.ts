@@ -6,7 +6,7 @@ import { cardDir, queueDir, AP_BUS } from '../ap/paths.js';
 import { ApMask } from '../mask/ap-mask.js';
 import { apqnsOf, formatApqn, type Apqn } from '../mask/apqn.js';
 import { findSharedApqns } from '../mask/batch.js';
-import type { SysfsIO } from '../sysfs/sysfs-io.js';
+import { SysfsError, type SysfsIO } from '../sysfs/sysfs-io.js';
 import { minimumCover } from './min-cover.js';
 
 export interface PlanGuest {
@@ -104,31 +104,47 @@ export function checkPlan(plan: Plan, io?: SysfsIO): PlanReport {
   return report;
 }
 
-function readMask(io: SysfsIO, attr: string): ApMask | null {
+/** A decimal attribute; anything else is EPROTO rather than a NaN that compares false with every ID. */
+function readInt(io: SysfsIO, path: string): number;
+/** With a fallback for kernels that do not have the attribute (ENOENT). */
+function readInt(io: SysfsIO, path: string, absent: number): number;
+function readInt(io: SysfsIO, path: string, absent?: number): number {
+  const [t] = io.readMany([path]);
+  if (t instanceof SysfsError && t.code === 'ENOENT' && absent !== undefined) return absent;
+  if (typeof t !== 'string') throw t!;
+  if (!/^-?[0-9]+\n?$/.test(t)) throw new SysfsError({ code: 'EPROTO', syscall: 'read', path, explanation: `expected a decimal number, got ${JSON.stringify(t)}` });
+  return parseInt(t, 10);
+}
+
+/**
+ * A mask of the bus; a failed read is thrown as it came, with its errno and path. A QCI mask
+ * (`optional`) reads as null where the kernel prints `not supported` or lacks the attribute.
+ */
+function readMask(io: SysfsIO, attr: string, optional = false): ApMask | null {
   const [t] = io.readMany([`${AP_BUS}/${attr}`]);
-  return typeof t === 'string' && t.startsWith('0x') ? ApMask.fromReadFormat(t) : null;
+  if (t instanceof SysfsError && t.code === 'ENOENT' && optional) return null;
+  if (typeof t !== 'string') throw t!;
+  return optional && !t.startsWith('0x') ? null : ApMask.fromReadFormat(t);
 }
 
 function checkAgainstHost(plan: Plan, io: SysfsIO, report: PlanReport): void {
-  const [maxA, maxD] = io.readMany([`${AP_BUS}/ap_max_adapter_id`, `${AP_BUS}/ap_max_domain_id`]).map((t) => parseInt(String(t), 10));
+  // Without the attributes the architecture's 255 is the only limit.
+  const maxA = readInt(io, `${AP_BUS}/ap_max_adapter_id`, 255);
+  const maxD = readInt(io, `${AP_BUS}/ap_max_domain_id`, 255);
   const apmask = readMask(io, 'apmask')!;
   const aqmask = readMask(io, 'aqmask')!;
-  const cfgA = readMask(io, 'ap_adapter_mask');
-  const cfgD = readMask(io, 'ap_usage_domain_mask');
+  const cfgA = readMask(io, 'ap_adapter_mask', true);
+  const cfgD = readMask(io, 'ap_usage_domain_mask', true);
   const hwtypes = new Map<number, number>();
   const hwtype = (a: number): number => {
-    if (!hwtypes.has(a)) {
-      const [t] = io.readMany([`${cardDir(a)}/hwtype`]);
-      if (typeof t !== 'string') throw t!;
-      hwtypes.set(a, parseInt(t, 10));
-    }
+    if (!hwtypes.has(a)) hwtypes.set(a, readInt(io, `${cardDir(a)}/hwtype`));
     return hwtypes.get(a)!;
   };
   const wanted: Apqn[] = [];
   for (const g of plan.guests) {
     for (const q of apqnsOf(g.adapters, g.domains)) {
       const why: [Unavailability, string] | undefined =
-        q.adapter > maxA! || q.domain > maxD! ? ['above-maximum', `it is above the host's highest IDs (adapter ${hex(maxA!, 2)}, domain ${hex(maxD!, 4)})`]
+        q.adapter > maxA || q.domain > maxD ? ['above-maximum', `it is above the host's highest IDs (adapter ${hex(maxA, 2)}, domain ${hex(maxD, 4)})`]
           : cfgA && !cfgA.has(q.adapter) ? ['adapter-not-configured', `adapter ${hex(q.adapter, 2)} is not in the host's AP configuration`]
             : cfgD && !cfgD.has(q.domain) ? ['domain-not-configured', `domain ${hex(q.domain, 4)} is not in the host's AP configuration`]
               : !io.exists(queueDir(q.adapter, q.domain)) ? ['no-queue', 'the host has no queue device for it']

@@ -7,6 +7,7 @@ import { ApMask } from '../../src/mask/ap-mask.js';
 import { checkPlan, parsePlan } from '../../src/plan/check.js';
 import { minimumCover } from '../../src/plan/min-cover.js';
 import { SimHost, SimSysfs, events, presetState } from '../../src/sim/index.js';
+import { SysfsError, type SysfsIO } from '../../src/sysfs/sysfs-io.js';
 
 const g = (name: string, adapters: unknown, domains: unknown, extra: Record<string, unknown> = {}) => ({ name, adapters, domains, ...extra });
 
@@ -194,5 +195,56 @@ t.test('minimumCover equals brute force on random bipartite graphs', (t) => {
     t.equal(weight(cover.adapters, cover.domains), best, `round ${round}: minimum weight`);
   }
   t.same(minimumCover([], () => 1, () => 1), { adapters: [], domains: [] });
+  t.end();
+});
+
+/** The simulated host with chosen reads failing (an errno) or answering other text. */
+class FailingIO implements SysfsIO {
+  fail = new Map<string, string>();
+  text = new Map<string, string>();
+  constructor(readonly inner: SysfsIO) {}
+  read(p: string): string {
+    return this.readMany([p])[0] as string;
+  }
+  readMany(ps: readonly string[]): Array<string | SysfsError> {
+    return ps.map((p) => {
+      const code = this.fail.get(p);
+      if (code) return new SysfsError({ code, syscall: 'read', path: p });
+      return this.text.get(p) ?? this.inner.readMany([p])[0]!;
+    });
+  }
+  write(p: string, d: string | Uint8Array): number { return this.inner.write(p, d); }
+  list(p: string): string[] { return this.inner.list(p); }
+  exists(p: string): boolean { return this.inner.exists(p); }
+  stat(p: string) { return this.inner.stat(p); }
+  readlink(p: string): string { return this.inner.readlink(p); }
+}
+
+t.test('a failed or garbled read is an error with its errno and path, never a number', (t) => {
+  const plan = parsePlan({ guests: [g('A', [1], [2])] });
+  const cases: Array<[string, 'fail' | 'text', string, string]> = [
+    ['devices/ap/card01/hwtype', 'fail', 'EIO', 'EIO'],
+    ['devices/ap/card01/hwtype', 'text', 'ten\n', 'EPROTO'],
+    ['bus/ap/ap_max_adapter_id', 'fail', 'EIO', 'EIO'],
+    ['bus/ap/ap_max_domain_id', 'text', '\n', 'EPROTO'],
+    ['bus/ap/ap_adapter_mask', 'fail', 'EIO', 'EIO'],
+    ['bus/ap/apmask', 'fail', 'EACCES', 'EACCES'],
+  ];
+  for (const [path, how, value, code] of cases) {
+    const io = new FailingIO(seedHost().io);
+    io[how].set(path, value);
+    t.throws(() => checkPlan(plan, io), { code, path }, `${path}: ${how} ${JSON.stringify(value)}`);
+  }
+  t.end();
+});
+
+t.test('a kernel without the maximum IDs or the QCI masks: the checks they feed are skipped', (t) => {
+  const io = new FailingIO(seedHost((h) => void (h.state.host.na = 0x0f)).io);
+  const plan = parsePlan({ guests: [g('A', [0x10], [1]), g('B', [1], [0x1c])] });
+  t.same(checkPlan(plan, io).unavailable.map((u) => u.why), ['above-maximum', 'domain-not-configured']);
+  for (const attr of ['ap_max_adapter_id', 'ap_max_domain_id']) io.fail.set(`bus/ap/${attr}`, 'ENOENT');
+  t.same(checkPlan(plan, io).unavailable.map((u) => u.why), ['adapter-not-configured', 'domain-not-configured'], 'only 255 limits the IDs');
+  for (const attr of ['ap_adapter_mask', 'ap_usage_domain_mask']) io.fail.set(`bus/ap/${attr}`, 'ENOENT');
+  t.same(checkPlan(plan, io).unavailable.map((u) => u.why), ['no-queue', 'no-queue']);
   t.end();
 });
