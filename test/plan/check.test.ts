@@ -202,6 +202,8 @@ t.test('minimumCover equals brute force on random bipartite graphs', (t) => {
 class FailingIO implements SysfsIO {
   fail = new Map<string, string>();
   text = new Map<string, string>();
+  /** Entries left out of bus/ap/devices. */
+  hide = new Set<string>();
   constructor(readonly inner: SysfsIO) {}
   read(p: string): string {
     return this.readMany([p])[0] as string;
@@ -214,7 +216,7 @@ class FailingIO implements SysfsIO {
     });
   }
   write(p: string, d: string | Uint8Array): number { return this.inner.write(p, d); }
-  list(p: string): string[] { return this.inner.list(p); }
+  list(p: string): string[] { return this.inner.list(p).filter((n) => p !== 'bus/ap/devices' || !this.hide.has(n)); }
   exists(p: string): boolean { return this.inner.exists(p); }
   stat(p: string) { return this.inner.stat(p); }
   readlink(p: string): string { return this.inner.readlink(p); }
@@ -246,5 +248,33 @@ t.test('a kernel without the maximum IDs or the QCI masks: the checks they feed 
   t.same(checkPlan(plan, io).unavailable.map((u) => u.why), ['adapter-not-configured', 'domain-not-configured'], 'only 255 limits the IDs');
   for (const attr of ['ap_adapter_mask', 'ap_usage_domain_mask']) io.fail.set(`bus/ap/${attr}`, 'ENOENT');
   t.same(checkPlan(plan, io).unavailable.map((u) => u.why), ['no-queue', 'no-queue']);
+  t.end();
+});
+
+t.test('read failures the check does not depend on, and the ones it does only for the mask change', (t) => {
+  const io = new FailingIO(seedHost().io);
+  io.fail.set('bus/ap/features', 'EIO');
+  io.fail.set('devices/ap/card00/depth', 'EIO');
+  const plan = parsePlan({ guests: [g('A', [1], [2])] });
+  t.same(checkPlan(plan, io).reserved, [{ adapter: 1, domain: 2 }], 'the bus features and another card do not matter');
+  io.fail.set('devices/ap/card01/01.0002/request_count', 'EIO');
+  t.throws(() => checkPlan(plan, io), { code: 'EIO', path: 'devices/ap/card01/01.0002/request_count', message: /^plan: 01\.0002 cannot be read, and the check depends on it: EIO: read / });
+  io.fail.delete('devices/ap/card01/01.0002/request_count');
+  // Another queue of the host: its weight in the mask change is unknown.
+  io.fail.set('devices/ap/card0a/0a.001b/pendingq_count', 'EIO');
+  t.throws(() => checkPlan(plan, io), { code: 'EIO', path: 'devices/ap/card0a/0a.001b/pendingq_count' });
+  io.fail.set('bus/ap/ap_max_adapter_id', 'EIO');
+  t.throws(() => checkPlan(plan, io), { code: 'EIO', path: 'bus/ap/ap_max_adapter_id', message: /^plan: bus\/ap\/ap_max_adapter_id cannot be read/ });
+  // No mask change needed: the unreadable queue does not matter.
+  const free = new FailingIO(seedHost((h) => void (h.state.apmask = ApMask.FULL.andNot(ApMask.of([1])).toString())).io);
+  free.fail.set('devices/ap/card0a/0a.001b/pendingq_count', 'EIO');
+  t.same(checkPlan(plan, free).reserved, []);
+  t.end();
+});
+
+t.test('a queue listed without its card is no queue to give', (t) => {
+  const io = new FailingIO(seedHost().io);
+  io.hide.add('card01');
+  t.same(checkPlan(parsePlan({ guests: [g('A', [1], [2])] }), io).unavailable.map((u) => u.why), ['no-queue']);
   t.end();
 });
