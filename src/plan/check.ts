@@ -3,6 +3,7 @@
 // once (the inventory and the existing mdevs); the check itself is a function of those facts.
 import { ApError, apqnList } from '../ap/errors.js';
 import { MIN_VFIO_HWTYPE, readInventory, type ApCard, type Inventory, type InventoryProblem } from '../ap/inventory.js';
+import { listMdevMatrices, type MdevMatrix } from '../ap/mdev-read.js';
 import { AP_BUS, cardName } from '../ap/paths.js';
 import { apqnsOf, formatApqn, type Apqn } from '../mask/apqn.js';
 import { findSharedApqns } from '../mask/batch.js';
@@ -17,12 +18,14 @@ export interface SharedFinding {
   apqns: Apqn[];
 }
 
-export type Unavailability = 'above-maximum' | 'adapter-not-configured' | 'domain-not-configured' | 'no-queue' | 'hwtype-below-cex4';
+export type Unavailability = 'above-maximum' | 'adapter-not-configured' | 'domain-not-configured' | 'no-queue' | 'hwtype-below-cex4' | 'held-by-mdev';
 
 export interface UnavailableFinding {
   guest: string;
   apqn: Apqn;
   why: Unavailability;
+  /** For held-by-mdev: the mdev that holds the APQN. */
+  mdev?: string;
   message: string;
 }
 
@@ -38,14 +41,15 @@ export interface PlanReport {
   messages: string[];
 }
 
-/** What a plan is checked against: the host's AP inventory. */
+/** What a plan is checked against: the host's AP inventory and the mdevs that exist on it. */
 export interface PlanHost {
   inventory: Inventory;
+  mdevs: MdevMatrix[];
 }
 
-/** Reads the facts a plan check needs, in one inventory read. */
+/** Reads the facts a plan check needs, in one inventory read and one read of the mdevs. */
 export function readPlanHost(io: SysfsIO): PlanHost {
-  return { inventory: readInventory(io) };
+  return { inventory: readInventory(io), mdevs: listMdevMatrices(io) };
 }
 
 /** The weight of one host queue taken, above that of all 512 bits together. */
@@ -98,6 +102,12 @@ function problemError(p: InventoryProblem, path: string): ApError {
   return new ApError({ code: p.code, message: `plan: ${p.device === 'bus/ap' ? path : p.device} cannot be read, and the check depends on it: ${p.message}`, path, precheck: true });
 }
 
+function heldBy(mdev: string, planGuest: string | undefined): string {
+  return planGuest === undefined
+    ? `mdev ${mdev} already holds it, so the guest's mdev could not get it (EADDRINUSE); give the guest that mdev ("uuid": "${mdev}") or unassign the APQN from it first`
+    : `mdev ${mdev} already holds it, and the plan gives that mdev to ${planGuest}; an APQN can be given to one guest only`;
+}
+
 function checkAgainstHost(plan: Plan, host: PlanHost, report: PlanReport): void {
   const { bus, cards, queues } = host.inventory;
   const problems = new Problems(host.inventory.problems);
@@ -116,19 +126,33 @@ function checkAgainstHost(plan: Plan, host: PlanHost, report: PlanReport): void 
     problems.check(formatApqn(q));
     return hasQueue[key(q.adapter, q.domain)] === 1 && cardOf.has(q.adapter);
   };
+  // Which mdevs hold each APQN, and which guest of the plan each named mdev is for.
+  const holders = new Map<number, string[]>();
+  for (const m of host.mdevs) {
+    for (const q of apqnsOf(m.adapters, m.domains)) {
+      const k = key(q.adapter, q.domain);
+      const list = holders.get(k);
+      if (list) list.push(m.uuid);
+      else holders.set(k, [m.uuid]);
+    }
+  }
+  const guestOf = new Map(plan.guests.filter((g) => g.uuid !== undefined).map((g) => [g.uuid!, g.name]));
   const wanted: Apqn[] = [];
   for (const g of plan.guests) {
     for (const q of apqnsOf(g.adapters, g.domains)) {
+      // The kernel refuses an APQN another mdev holds (EADDRINUSE), unless that mdev is the guest's.
+      const holder = holders.get(key(q.adapter, q.domain))?.find((u) => u !== g.uuid);
       const why: [Unavailability, string] | undefined =
         q.adapter > maxA || q.domain > maxD ? ['above-maximum', `it is above the host's highest IDs (adapter ${hex(maxA, 2)}, domain ${hex(maxD, 4)})`]
           : cfgA && !cfgA.has(q.adapter) ? ['adapter-not-configured', `adapter ${hex(q.adapter, 2)} is not in the host's AP configuration`]
             : cfgD && !cfgD.has(q.domain) ? ['domain-not-configured', `domain ${hex(q.domain, 4)} is not in the host's AP configuration`]
               : !queueExists(q) ? ['no-queue', 'the host has no queue device for it']
                 : hwtype(q.adapter) < MIN_VFIO_HWTYPE ? ['hwtype-below-cex4', `adapter ${hex(q.adapter, 2)} is older than CEX4 (hwtype ${hwtype(q.adapter)}); vfio_ap takes CEX4 and newer`]
-                  : undefined;
+                  : holder !== undefined ? ['held-by-mdev', heldBy(holder, guestOf.get(holder))]
+                    : undefined;
       if (why) {
         const message = `${g.name}: APQN ${formatApqn(q)}: ${why[1]}`;
-        report.unavailable.push({ guest: g.name, apqn: q, why: why[0], message });
+        report.unavailable.push({ guest: g.name, apqn: q, why: why[0], ...(why[0] === 'held-by-mdev' ? { mdev: holder } : {}), message });
         report.messages.push(message);
       } else if (apmask.has(q.adapter) && aqmask.has(q.domain)) {
         wanted.push(q);

@@ -4,10 +4,14 @@
 import t from 'tap';
 import { ApHost } from '../../src/ap/host.js';
 import { ApMask } from '../../src/mask/ap-mask.js';
-import { checkPlan, parsePlan } from '../../src/plan/check.js';
+import { checkPlan, checkPlanOn, parsePlan, readPlanHost } from '../../src/plan/check.js';
+import { formatApqn } from '../../src/mask/apqn.js';
 import { minimumCover } from '../../src/plan/min-cover.js';
 import { SimHost, SimSysfs, events, presetState } from '../../src/sim/index.js';
 import { SysfsError, type SysfsIO } from '../../src/sysfs/sysfs-io.js';
+
+const U1 = '4b0518fd-9237-493f-93c8-c5597f8006a3';
+const U2 = '62177883-f1bb-47f0-914d-32a22e3a8804';
 
 const g = (name: string, adapters: unknown, domains: unknown, extra: Record<string, unknown> = {}) => ({ name, adapters, domains, ...extra });
 
@@ -34,6 +38,10 @@ t.test('parsePlan: validation messages', (t) => {
     [{ guests: [g('A', [-1], [1])] }, 'plan: A.adapters[0]: adapter -1 is not an ID: IDs are whole numbers from 0 to 255'],
     [{ guests: [g('A', [1.5], [1])] }, 'plan: A.adapters[0]: adapter 1.5 is not an ID'],
     [{ guests: [g('A', [1], [1], { controlDomains: ['x'] })] }, /^plan: A\.controlDomains\[0\]: control domain "x" is not an ID/],
+    [{ guests: [g('A', [1], [1], { uuid: 5 })] }, 'plan: A.uuid must be a string, the UUID of the guest\'s mdev'],
+    [{ guests: [g('A', [1], [1], { uuid: 'x' })] }, /^plan: A\.uuid: "x" is not a UUID: give 8-4-4-4-12 hex digits/],
+    [{ guests: [g('A', [1], [1], { uuid: U1 }), g('B', [2], [2]), g('C', [3], [3], { uuid: U1.toUpperCase() })] },
+      `plan: A and C both name mdev ${U1}; an mdev is given to one guest only`],
   ];
   for (const [data, msg] of bad) t.throws(() => parsePlan(data), { code: 'EINVAL', precheck: true, message: msg }, JSON.stringify(data));
   const p = parsePlan({ guests: [g('A', [1, '2', '0x03', '004', '0'], ['255', 0xff, '0xfe']), g('B', [], [], { controlDomains: ['0x1b', 27, '033'] })] });
@@ -42,6 +50,9 @@ t.test('parsePlan: validation messages', (t) => {
   t.same(p.guests[0]!.controlDomains.ids(), [], 'controlDomains may be left out');
   t.same(p.guests[1]!.controlDomains.ids(), [27]);
   t.same(parsePlan({ guests: [] }), { guests: [] });
+  const named = parsePlan({ guests: [g('A', [1], [1], { uuid: U2.toUpperCase() }), g('B', [1], [2])] });
+  t.equal(named.guests[0]!.uuid, U2, 'the UUID in lowercase, as the kernel names the mdev');
+  t.notOk('uuid' in named.guests[1]!);
   t.end();
 });
 
@@ -276,5 +287,37 @@ t.test('a queue listed without its card is no queue to give', (t) => {
   const io = new FailingIO(seedHost().io);
   io.hide.add('card01');
   t.same(checkPlan(parsePlan({ guests: [g('A', [1], [2])] }), io).unavailable.map((u) => u.why), ['no-queue']);
+  t.end();
+});
+
+t.test('an APQN an existing mdev holds is the plan\'s only for the guest that names the mdev', (t) => {
+  const { io } = seedHost();
+  const ap = new ApHost(io, { lock: false });
+  ap.setMasks({ apmask: '-0,-10', aqmask: '-1-2,-4' });
+  ap.createMdev({ uuid: U1, adapters: [1], domains: [2, 4] });
+  // What the check must foresee: a second mdev with one of those APQNs is refused.
+  t.throws(() => ap.createMdev({ uuid: U2, adapters: [1], domains: [2] }), { code: 'EADDRINUSE' });
+  t.throws(() => ap.removeMdev(U2), { code: 'ENOENT' }, 'and nothing was left behind');
+
+  const other = checkPlan(parsePlan({ guests: [g('A', [1, 0x0a], [2])] }), io);
+  t.equal(other.ok, false);
+  t.same(other.unavailable, [{
+    guest: 'A', apqn: { adapter: 1, domain: 2 }, why: 'held-by-mdev', mdev: U1,
+    message: `A: APQN 01.0002: mdev ${U1} already holds it, so the guest's mdev could not get it (EADDRINUSE); give the guest that mdev ("uuid": "${U1}") or unassign the APQN from it first`,
+  }]);
+  t.same(other.messages, [other.unavailable[0]!.message]);
+
+  const own = checkPlan(parsePlan({ guests: [g('A', [1, 0x0a], [2], { uuid: U1.toUpperCase() })] }), io);
+  t.same(own, { ok: true, shared: [], unavailable: [], reserved: [], messages: [] }, 'the guest\'s own mdev');
+  t.same(checkPlan(parsePlan({ guests: [g('A', [1], [2], { uuid: U2 })] }), io).unavailable.map((u) => u.mdev), [U1], 'a different mdev');
+
+  const both = checkPlan(parsePlan({ guests: [g('A', [1], [2], { uuid: U1 }), g('B', [1], [4])] }), io);
+  t.same(both.unavailable.map((u) => [u.guest, formatApqn(u.apqn), u.why, u.mdev]), [['B', '01.0004', 'held-by-mdev', U1]]);
+  t.equal(both.unavailable[0]!.message, `B: APQN 01.0004: mdev ${U1} already holds it, and the plan gives that mdev to A; an APQN can be given to one guest only`);
+  t.same(checkPlanOn(parsePlan({ guests: [g('B', [1], [4])] }), { ...readPlanHost(io), mdevs: [] }).ok, true, 'the facts decide: without mdevs it is free');
+  // Two mdevs holding one APQN (a host the kernel would not produce): the other one is named.
+  const m = (uuid: string) => ({ uuid, adapters: ApMask.of([1]), domains: ApMask.of([4]), controlDomains: ApMask.EMPTY });
+  const twice = checkPlanOn(parsePlan({ guests: [g('A', [1], [4], { uuid: U1 })] }), { ...readPlanHost(io), mdevs: [m(U1), m(U2)] });
+  t.same(twice.unavailable.map((u) => u.mdev), [U2]);
   t.end();
 });
