@@ -5,16 +5,20 @@ import { ApError, apqnList } from '../ap/errors.js';
 import { MIN_VFIO_HWTYPE, readInventory, type ApCard, type Inventory, type InventoryProblem } from '../ap/inventory.js';
 import { listMdevMatrices, type MdevMatrix } from '../ap/mdev-read.js';
 import { AP_BUS, cardName } from '../ap/paths.js';
-import { apqnsOf, formatApqn, type Apqn } from '../mask/apqn.js';
-import { findSharedApqns } from '../mask/batch.js';
+import type { ApMask } from '../mask/ap-mask.js';
+import { apqnFromNumber, apqnsOf, formatApqn, type Apqn } from '../mask/apqn.js';
 import type { SysfsIO } from '../sysfs/sysfs-io.js';
+import { apqnKey, claimsOf } from './claims.js';
 import { minimumCover } from './min-cover.js';
 import type { Plan } from './plan.js';
 
 export { parsePlan, type Plan, type PlanGuest } from './plan.js';
 
+/** APQNs that more than one guest claims: once per APQN, together with the others the same guests claim. */
 export interface SharedFinding {
-  guests: [string, string];
+  /** Every guest that claims these APQNs, in plan order. */
+  guests: string[];
+  /** The APQNs exactly these guests claim, ascending. */
   apqns: Apqn[];
 }
 
@@ -56,7 +60,6 @@ export function readPlanHost(io: SysfsIO): PlanHost {
 const HOST_QUEUE = 1024;
 
 const hex = (n: number, w: number) => `0x${n.toString(16).padStart(w, '0')}`;
-const key = (adapter: number, domain: number) => (adapter << 8) | domain;
 
 /**
  * Checks a plan on its own (shared APQNs) and, given a host, against what the host can give.
@@ -68,13 +71,19 @@ export function checkPlan(plan: Plan, io?: SysfsIO): PlanReport {
 
 /** checkPlan on host facts already read (none: the plan on its own). */
 export function checkPlanOn(plan: Plan, host?: PlanHost): PlanReport {
-  const shared: SharedFinding[] = findSharedApqns(plan.guests.map((g) => ({ adapters: g.adapters, domains: g.domains })))
-    .map((s) => ({ guests: [plan.guests[s.a]!.name, plan.guests[s.b]!.name], apqns: s.apqns }));
-  const messages = shared.map((s) => `${s.guests[0]} and ${s.guests[1]} would share APQN${s.apqns.length > 1 ? 's' : ''} ${apqnList(s.apqns)}: an APQN can be given to one guest only`);
+  const claims = claimsOf(plan.guests);
+  const shared: SharedFinding[] = claims.shared.map((c) => ({ guests: c.guests.map((i) => plan.guests[i]!.name), apqns: c.apqns.map(apqnFromNumber) }));
+  const messages = shared.map((s) => `${nameList(s.guests)} would share APQN${s.apqns.length > 1 ? 's' : ''} ${apqnList(s.apqns)}: an APQN can be given to one guest only`);
   const report: PlanReport = { ok: true, shared, unavailable: [], reserved: [], messages };
-  if (host) checkAgainstHost(plan, host, report);
+  if (host) checkAgainstHost(plan, host, claims.planned, report);
   report.ok = report.shared.length === 0 && report.unavailable.length === 0;
   return report;
+}
+
+/** `A and B`, `A, B and C`; past eight names, how many more. */
+function nameList(names: readonly string[], max = 8): string {
+  if (names.length > max) return `${names.slice(0, max).join(', ')} and ${(names.length - max).toLocaleString('en')} more guests`;
+  return `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
 }
 
 /** The inventory's read failures, thrown only where the check would otherwise guess. */
@@ -102,13 +111,20 @@ function problemError(p: InventoryProblem, path: string): ApError {
   return new ApError({ code: p.code, message: `plan: ${p.device === 'bus/ap' ? path : p.device} cannot be read, and the check depends on it: ${p.message}`, path, precheck: true });
 }
 
+/** A mask as 256 flags, for the inner loop over every claim. */
+function bitsOf(mask: ApMask): Uint8Array {
+  const bits = new Uint8Array(256);
+  for (const id of mask) bits[id] = 1;
+  return bits;
+}
+
 function heldBy(mdev: string, planGuest: string | undefined): string {
   return planGuest === undefined
     ? `mdev ${mdev} already holds it, so the guest's mdev could not get it (EADDRINUSE); give the guest that mdev ("uuid": "${mdev}") or unassign the APQN from it first`
     : `mdev ${mdev} already holds it, and the plan gives that mdev to ${planGuest}; an APQN can be given to one guest only`;
 }
 
-function checkAgainstHost(plan: Plan, host: PlanHost, report: PlanReport): void {
+function checkAgainstHost(plan: Plan, host: PlanHost, planned: Uint8Array, report: PlanReport): void {
   const { bus, cards, queues } = host.inventory;
   const problems = new Problems(host.inventory.problems);
   for (const attr of ['ap_max_adapter_id', 'ap_max_domain_id', 'ap_adapter_mask', 'ap_usage_domain_mask']) problems.check('bus/ap', `${AP_BUS}/${attr}`);
@@ -118,61 +134,73 @@ function checkAgainstHost(plan: Plan, host: PlanHost, report: PlanReport): void 
   const { apmask, aqmask, adapterMask: cfgA, usageDomainMask: cfgD } = bus;
   const cardOf = new Map<number, ApCard>(cards.map((c) => [c.id, c]));
   const hasQueue = new Uint8Array(65536);
-  for (const q of queues) hasQueue[key(q.adapter, q.domain)] = 1;
-  const hwtype = (a: number): number => cardOf.get(a)!.hwtype;
-  // A queue device lives in its card's directory: without the card there is no queue to give.
-  const queueExists = (q: Apqn): boolean => {
-    problems.check(cardName(q.adapter));
-    problems.check(formatApqn(q));
-    return hasQueue[key(q.adapter, q.domain)] === 1 && cardOf.has(q.adapter);
+  for (const q of queues) hasQueue[apqnKey(q.adapter, q.domain)] = 1;
+  // Why the host cannot give an APQN to any guest; the same for every guest that claims it, so
+  // worked out once per APQN (undefined: not yet, null: it can give it).
+  const reasons = new Array<[Unavailability, string] | null | undefined>(65536);
+  const reasonOf = (k: number, a: number, d: number): [Unavailability, string] | null => {
+    let why = reasons[k];
+    if (why === undefined) {
+      // A queue device lives in its card's directory: without the card there is no queue to give.
+      const queueExists = (): boolean => {
+        problems.check(cardName(a));
+        problems.check(formatApqn({ adapter: a, domain: d }));
+        return hasQueue[k] === 1 && cardOf.has(a);
+      };
+      why = a > maxA || d > maxD ? ['above-maximum', `it is above the host's highest IDs (adapter ${hex(maxA, 2)}, domain ${hex(maxD, 4)})`]
+        : cfgA && !cfgA.has(a) ? ['adapter-not-configured', `adapter ${hex(a, 2)} is not in the host's AP configuration`]
+          : cfgD && !cfgD.has(d) ? ['domain-not-configured', `domain ${hex(d, 4)} is not in the host's AP configuration`]
+            : !queueExists() ? ['no-queue', 'the host has no queue device for it']
+              : cardOf.get(a)!.hwtype < MIN_VFIO_HWTYPE ? ['hwtype-below-cex4', `adapter ${hex(a, 2)} is older than CEX4 (hwtype ${cardOf.get(a)!.hwtype}); vfio_ap takes CEX4 and newer`]
+                : null;
+      reasons[k] = why;
+    }
+    return why;
   };
   // Which mdevs hold each APQN, and which guest of the plan each named mdev is for.
   const holders = new Map<number, string[]>();
   for (const m of host.mdevs) {
     for (const q of apqnsOf(m.adapters, m.domains)) {
-      const k = key(q.adapter, q.domain);
+      const k = apqnKey(q.adapter, q.domain);
       const list = holders.get(k);
       if (list) list.push(m.uuid);
       else holders.set(k, [m.uuid]);
     }
   }
   const guestOf = new Map(plan.guests.filter((g) => g.uuid !== undefined).map((g) => [g.uuid!, g.name]));
-  const wanted: Apqn[] = [];
+  const wanted = new Uint8Array(65536);
+  const hostA = bitsOf(apmask);
+  const hostD = bitsOf(aqmask);
   for (const g of plan.guests) {
-    for (const q of apqnsOf(g.adapters, g.domains)) {
-      // The kernel refuses an APQN another mdev holds (EADDRINUSE), unless that mdev is the guest's.
-      const holder = holders.get(key(q.adapter, q.domain))?.find((u) => u !== g.uuid);
-      const why: [Unavailability, string] | undefined =
-        q.adapter > maxA || q.domain > maxD ? ['above-maximum', `it is above the host's highest IDs (adapter ${hex(maxA, 2)}, domain ${hex(maxD, 4)})`]
-          : cfgA && !cfgA.has(q.adapter) ? ['adapter-not-configured', `adapter ${hex(q.adapter, 2)} is not in the host's AP configuration`]
-            : cfgD && !cfgD.has(q.domain) ? ['domain-not-configured', `domain ${hex(q.domain, 4)} is not in the host's AP configuration`]
-              : !queueExists(q) ? ['no-queue', 'the host has no queue device for it']
-                : hwtype(q.adapter) < MIN_VFIO_HWTYPE ? ['hwtype-below-cex4', `adapter ${hex(q.adapter, 2)} is older than CEX4 (hwtype ${hwtype(q.adapter)}); vfio_ap takes CEX4 and newer`]
-                  : holder !== undefined ? ['held-by-mdev', heldBy(holder, guestOf.get(holder))]
-                    : undefined;
-      if (why) {
-        const message = `${g.name}: APQN ${formatApqn(q)}: ${why[1]}`;
-        report.unavailable.push({ guest: g.name, apqn: q, why: why[0], ...(why[0] === 'held-by-mdev' ? { mdev: holder } : {}), message });
-        report.messages.push(message);
-      } else if (apmask.has(q.adapter) && aqmask.has(q.domain)) {
-        wanted.push(q);
+    const ds = g.domains.ids();
+    for (const a of g.adapters.ids()) {
+      for (const d of ds) {
+        const k = apqnKey(a, d);
+        const why = reasonOf(k, a, d);
+        // The kernel refuses an APQN another mdev holds (EADDRINUSE), unless that mdev is the guest's.
+        const holder = why || !holders.size ? undefined : holders.get(k)?.find((u) => u !== g.uuid);
+        if (why || holder !== undefined) {
+          const apqn = { adapter: a, domain: d };
+          const message = `${g.name}: APQN ${formatApqn(apqn)}: ${why ? why[1] : heldBy(holder!, guestOf.get(holder!))}`;
+          report.unavailable.push(why ? { guest: g.name, apqn, why: why[0], message } : { guest: g.name, apqn, why: 'held-by-mdev', mdev: holder!, message });
+          report.messages.push(message);
+        } else if (hostA[a] && hostD[d]) {
+          wanted[k] = 1;
+        }
       }
     }
   }
-  const uniq = new Map(wanted.map((q) => [key(q.adapter, q.domain), q]));
-  report.reserved = [...uniq.values()].sort((x, y) => key(x.adapter, x.domain) - key(y.adapter, y.domain));
+  for (let k = 0; k < 65536; k++) if (wanted[k]) report.reserved.push(apqnFromNumber(k));
   if (!report.reserved.length) return;
   // Weigh each bit by the host queues it would take from the host besides the plan's own, first,
   // and by one bit, second: a host queue lost weighs more than any number of extra bits (at most
   // 512), so the cover keeps every queue it can with the host (the seed's 01.001b). A queue that
   // could not be read would be missing from the weights.
   problems.checkQueues();
-  const planned = new Uint8Array(65536);
-  for (const g of plan.guests) for (const q of apqnsOf(g.adapters, g.domains)) planned[key(q.adapter, q.domain)] = 1;
   const perAdapter = new Float64Array(256);
   const perDomain = new Float64Array(256);
   for (const q of queues) {
-    if (apmask.has(q.adapter) && aqmask.has(q.domain) && !planned[key(q.adapter, q.domain)]) {
+    if (apmask.has(q.adapter) && aqmask.has(q.domain) && !planned[apqnKey(q.adapter, q.domain)]) {
       perAdapter[q.adapter]!++;
       perDomain[q.domain]!++;
     }

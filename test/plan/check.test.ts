@@ -7,7 +7,8 @@ import { ApMask } from '../../src/mask/ap-mask.js';
 import { checkPlan, checkPlanOn, parsePlan, readPlanHost } from '../../src/plan/check.js';
 import { formatApqn } from '../../src/mask/apqn.js';
 import { minimumCover } from '../../src/plan/min-cover.js';
-import { SimHost, SimSysfs, events, presetState } from '../../src/sim/index.js';
+import { SimHost, SimSysfs, createHost, events, presetState } from '../../src/sim/index.js';
+import { findSharedApqns } from '../../src/mask/batch.js';
 import { SysfsError, type SysfsIO } from '../../src/sysfs/sysfs-io.js';
 
 const U1 = '4b0518fd-9237-493f-93c8-c5597f8006a3';
@@ -319,5 +320,70 @@ t.test('an APQN an existing mdev holds is the plan\'s only for the guest that na
   const m = (uuid: string) => ({ uuid, adapters: ApMask.of([1]), domains: ApMask.of([4]), controlDomains: ApMask.EMPTY });
   const twice = checkPlanOn(parsePlan({ guests: [g('A', [1], [4], { uuid: U1 })] }), { ...readPlanHost(io), mdevs: [m(U1), m(U2)] });
   t.same(twice.unavailable.map((u) => u.mdev), [U2]);
+  t.end();
+});
+
+t.test('a conflict is reported once per APQN, with every guest that claims it', (t) => {
+  const three = checkPlan(parsePlan({ guests: [g('A', [1], [6]), g('B', [1], [6]), g('C', [1], [6, 7])] }));
+  t.same(three.shared, [{ guests: ['A', 'B', 'C'], apqns: [{ adapter: 1, domain: 6 }] }]);
+  t.same(three.messages, ['A, B and C would share APQN 01.0006: an APQN can be given to one guest only']);
+  // APQNs claimed by different sets of guests are separate findings, ordered by the guests.
+  const mixed = checkPlan(parsePlan({ guests: [g('A', [1, 2], [5, 9]), g('B', [1], [5]), g('C', [2], [5]), g('D', [1, 2], [5]), g('E', [2], [9]), g('F', [1], [9])] }));
+  t.same(mixed.shared.map((s) => [s.guests.join(''), s.apqns.map(formatApqn).join(' ')]), [
+    ['ABD', '01.0005'], ['ACD', '02.0005'], ['AE', '02.0009'], ['AF', '01.0009'],
+  ]);
+  const prefix = checkPlan(parsePlan({ guests: [g('A', [1], [1, 2]), g('B', [1], [1, 2]), g('C', [1], [2])] }));
+  t.same(prefix.shared.map((s) => s.guests.join('')), ['AB', 'ABC'], 'a shorter list of the same guests first');
+  t.end();
+});
+
+t.test('with at most two guests per APQN the findings are the pairs the native owner table finds', (t) => {
+  const rand = rng(7);
+  for (let round = 0; round < 200; round++) {
+    const guests = Array.from({ length: 2 + Math.floor(rand() * 12) }, (_, i) => {
+      const ids = (n: number) => Array.from({ length: 1 + Math.floor(rand() * 3) }, () => Math.floor(rand() * n));
+      return g(`G${i}`, ids(6), ids(6));
+    });
+    const plan = parsePlan({ guests });
+    const pairs = findSharedApqns(plan.guests);
+    const r = checkPlan(plan);
+    // Every APQN's claimants, from the pairs and from the report.
+    const fromPairs = new Map<string, Set<string>>();
+    for (const p of pairs) for (const q of p.apqns) fromPairs.set(formatApqn(q), new Set([...(fromPairs.get(formatApqn(q)) ?? []), `G${p.a}`, `G${p.b}`]));
+    const fromReport = new Map<string, Set<string>>();
+    for (const s of r.shared) for (const q of s.apqns) fromReport.set(formatApqn(q), new Set(s.guests));
+    t.same([...fromReport.keys()].sort(), [...fromPairs.keys()].sort(), `round ${round}: the same APQNs`);
+    for (const [q, who] of fromPairs) t.same([...fromReport.get(q)!].sort(), [...who].sort(), `round ${round}: ${q}`);
+    if ([...fromPairs.values()].every((who) => who.size === 2)) {
+      t.same(r.shared.map((s) => [s.guests, s.apqns]), pairs.map((p) => [[`G${p.a}`, `G${p.b}`], p.apqns]), `round ${round}: the pairs, in their order`);
+    }
+  }
+  t.end();
+});
+
+t.test('2,000 guests that all ask for the same 36 APQNs: one finding, and the mask change of one guest', (t) => {
+  const { sysfs } = createHost('large');
+  const ids = [0, 1, 2, 3, 4, 5];
+  const many = parsePlan({ guests: Array.from({ length: 2000 }, (_, i) => g(`guest${i}`, ids, ids)) });
+  const r = checkPlan(many, sysfs);
+  t.equal(r.shared.length, 1);
+  t.equal(r.shared[0]!.guests.length, 2000);
+  t.equal(r.shared[0]!.apqns.length, 36);
+  t.equal(r.messages[0], 'guest0, guest1, guest2, guest3, guest4, guest5, guest6, guest7 and 1,992 more guests would share APQNs ' +
+    '00.0000, 00.0001, 00.0002, 00.0003, 00.0004, 00.0005, 01.0000, 01.0001 and 28 more: an APQN can be given to one guest only');
+  t.equal(r.messages.length, 2, 'the shared APQNs and the mask change');
+  const one = checkPlan(parsePlan({ guests: [g('one', ids, ids)] }), sysfs);
+  t.same(r.reserved, one.reserved);
+  t.same(r.masks, one.masks);
+  t.same(r.messages[1], one.messages[0]);
+  t.end();
+});
+
+t.test('the documentation\'s mask change holds for a hundred copies of its guests', (t) => {
+  const { io } = seedHost();
+  const guests = Array.from({ length: 100 }, (_, i) => [g(`A${i}`, [0, 1, 0x0a], [1, 2, 4]), g(`B${i}`, [0, 0x0a], [0x1b])]).flat();
+  const r = checkPlan(parsePlan({ guests }), io);
+  t.same(r.masks, { apmask: '-0x00,-0x0a', aqmask: '-0x0001,-0x0002,-0x0004', clearAdapters: [0, 10], clearDomains: [1, 2, 4] });
+  t.same(r.shared.map((s) => s.guests.length), [100, 100]);
   t.end();
 });
