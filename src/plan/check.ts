@@ -8,7 +8,7 @@ import { AP_BUS, cardName } from '../ap/paths.js';
 import type { ApMask } from '../mask/ap-mask.js';
 import { apqnFromNumber, apqnsOf, formatApqn, type Apqn } from '../mask/apqn.js';
 import type { SysfsIO } from '../sysfs/sysfs-io.js';
-import { apqnKey, claimsOf } from './claims.js';
+import { apqnKey, claimsOf, type GuestIds } from './claims.js';
 import { minimumCover } from './min-cover.js';
 import type { Plan } from './plan.js';
 
@@ -71,11 +71,13 @@ export function checkPlan(plan: Plan, io?: SysfsIO): PlanReport {
 
 /** checkPlan on host facts already read (none: the plan on its own). */
 export function checkPlanOn(plan: Plan, host?: PlanHost): PlanReport {
-  const claims = claimsOf(plan.guests);
+  // The IDs of each guest, listed once for both passes over the claims.
+  const ids = plan.guests.map((g): GuestIds => ({ adapters: g.adapters.ids(), domains: g.domains.ids() }));
+  const claims = claimsOf(ids);
   const shared: SharedFinding[] = claims.shared.map((c) => ({ guests: c.guests.map((i) => plan.guests[i]!.name), apqns: c.apqns.map(apqnFromNumber) }));
   const messages = shared.map((s) => `${nameList(s.guests)} would share APQN${s.apqns.length > 1 ? 's' : ''} ${apqnList(s.apqns)}: an APQN can be given to one guest only`);
   const report: PlanReport = { ok: true, shared, unavailable: [], reserved: [], messages };
-  if (host) checkAgainstHost(plan, host, claims.planned, report);
+  if (host) checkAgainstHost(plan, ids, host, claims.planned, report);
   report.ok = report.shared.length === 0 && report.unavailable.length === 0;
   return report;
 }
@@ -124,7 +126,7 @@ function heldBy(mdev: string, planGuest: string | undefined): string {
     : `mdev ${mdev} already holds it, and the plan gives that mdev to ${planGuest}; an APQN can be given to one guest only`;
 }
 
-function checkAgainstHost(plan: Plan, host: PlanHost, planned: Uint8Array, report: PlanReport): void {
+function checkAgainstHost(plan: Plan, ids: readonly GuestIds[], host: PlanHost, planned: Uint8Array, report: PlanReport): void {
   const { bus, cards, queues } = host.inventory;
   const problems = new Problems(host.inventory.problems);
   for (const attr of ['ap_max_adapter_id', 'ap_max_domain_id', 'ap_adapter_mask', 'ap_usage_domain_mask']) problems.check('bus/ap', `${AP_BUS}/${attr}`);
@@ -171,9 +173,10 @@ function checkAgainstHost(plan: Plan, host: PlanHost, planned: Uint8Array, repor
   const wanted = new Uint8Array(65536);
   const hostA = bitsOf(apmask);
   const hostD = bitsOf(aqmask);
-  for (const g of plan.guests) {
-    const ds = g.domains.ids();
-    for (const a of g.adapters.ids()) {
+  for (let i = 0; i < plan.guests.length; i++) {
+    const g = plan.guests[i]!;
+    const ds = ids[i]!.domains;
+    for (const a of ids[i]!.adapters) {
       for (const d of ds) {
         const k = apqnKey(a, d);
         const why = reasonOf(k, a, d);

@@ -3,8 +3,6 @@
 // and APQNs claimed by exactly the same guests are reported together, so the result grows with
 // the claims and never with the pairs of guests (2,000 guests on one APQN are one finding, not
 // 1,999,000).
-import type { ApMask } from '../mask/ap-mask.js';
-
 /** adapter << 8 | domain: the index of an APQN in the owner table, in the kernel's order. */
 export const apqnKey = (adapter: number, domain: number): number => (adapter << 8) | domain;
 
@@ -28,14 +26,20 @@ function compareLists(x: readonly number[], y: readonly number[]): number {
   return x.length - y.length;
 }
 
-export function claimsOf(guests: ReadonlyArray<{ adapters: ApMask; domains: ApMask }>): Claims {
+/** A guest's adapter and domain IDs, ascending (ApMask.ids()). */
+export interface GuestIds {
+  adapters: readonly number[];
+  domains: readonly number[];
+}
+
+export function claimsOf(guests: readonly GuestIds[]): Claims {
   // The first claimant of each APQN (-1: none); later claimants only for APQNs that have them.
   const first = new Int32Array(65536).fill(-1);
   const planned = new Uint8Array(65536);
   const more = new Map<number, number[]>();
   for (let i = 0; i < guests.length; i++) {
-    const ds = guests[i]!.domains.ids();
-    for (const a of guests[i]!.adapters.ids()) {
+    const ds = guests[i]!.domains;
+    for (const a of guests[i]!.adapters) {
       for (const d of ds) {
         const k = apqnKey(a, d);
         const owner = first[k]!;
