@@ -1,78 +1,35 @@
 // A multi-guest plan, checked as a whole: which APQNs two guests would share, which APQNs the host
-// cannot give, and how apmask/aqmask must change so that the host gives the rest.
+// cannot give, and how apmask/aqmask must change so that the host gives the rest. The host is read
+// once (the inventory and the existing mdevs); the check itself is a function of those facts.
 import { ApError, apqnList } from '../ap/errors.js';
-import { parseApId, type IdKind } from '../ap/ids.js';
-import { cardDir, queueDir, AP_BUS } from '../ap/paths.js';
-import { ApMask } from '../mask/ap-mask.js';
-import { apqnsOf, formatApqn, type Apqn } from '../mask/apqn.js';
-import { findSharedApqns } from '../mask/batch.js';
+import { MIN_VFIO_HWTYPE, readInventory, type ApCard, type Inventory, type InventoryProblem } from '../ap/inventory.js';
+import { listMdevMatrices, type MdevMatrix } from '../ap/mdev-read.js';
+import { AP_BUS, cardName } from '../ap/paths.js';
+import type { ApMask } from '../mask/ap-mask.js';
+import { apqnFromNumber, apqnsOf, formatApqn, type Apqn } from '../mask/apqn.js';
 import type { SysfsIO } from '../sysfs/sysfs-io.js';
+import { apqnKey, claimsOf, type GuestIds } from './claims.js';
 import { minimumCover } from './min-cover.js';
+import type { Plan } from './plan.js';
 
-export interface PlanGuest {
-  name: string;
-  adapters: ApMask;
-  domains: ApMask;
-  controlDomains: ApMask;
-}
+export { parsePlan, type Plan, type PlanGuest } from './plan.js';
 
-export interface Plan {
-  guests: PlanGuest[];
-}
-
-function planError(message: string): ApError {
-  return new ApError({ code: 'EINVAL', message: `plan: ${message}`, precheck: true });
-}
-
-function idList(value: unknown, where: string, kind: IdKind, optional: boolean): ApMask {
-  if (value === undefined && optional) return ApMask.EMPTY;
-  if (!Array.isArray(value)) throw planError(`${where} must be a list of IDs, e.g. [1, "0x0a", "012"]`);
-  return ApMask.of(value.map((v, i) => {
-    if (typeof v !== 'number' && typeof v !== 'string') throw planError(`${where}[${i}] must be a number or a string`);
-    try {
-      return parseApId(v, kind);
-    } catch (e) {
-      throw planError(`${where}[${i}]: ${(e as Error).message}`);
-    }
-  }));
-}
-
-/** Reads and validates a plan: `{"guests": [{"name", "adapters", "domains", "controlDomains"?}]}`. */
-export function parsePlan(data: unknown): Plan {
-  if (typeof data !== 'object' || data === null || !Array.isArray((data as { guests?: unknown }).guests)) {
-    throw planError('expected {"guests": [{"name": "Guest1", "adapters": [1, 2], "domains": [5, 6]}]}');
-  }
-  const seen = new Set<string>();
-  const guests = (data as { guests: unknown[] }).guests.map((g, i): PlanGuest => {
-    if (typeof g !== 'object' || g === null) throw planError(`guests[${i}] must be an object`);
-    const o = g as Record<string, unknown>;
-    if (typeof o.name !== 'string' || o.name === '') throw planError(`guests[${i}].name must be a non-empty string`);
-    if (seen.has(o.name)) throw planError(`guest name ${JSON.stringify(o.name)} is used twice; names must be unique`);
-    seen.add(o.name);
-    for (const k of Object.keys(o)) {
-      if (!['name', 'adapters', 'domains', 'controlDomains'].includes(k)) throw planError(`guests[${i}] (${o.name}) has an unknown field ${JSON.stringify(k)}`);
-    }
-    return {
-      name: o.name,
-      adapters: idList(o.adapters, `${o.name}.adapters`, 'adapter', false),
-      domains: idList(o.domains, `${o.name}.domains`, 'domain', false),
-      controlDomains: idList(o.controlDomains, `${o.name}.controlDomains`, 'control domain', true),
-    };
-  });
-  return { guests };
-}
-
+/** APQNs that more than one guest claims: once per APQN, together with the others the same guests claim. */
 export interface SharedFinding {
-  guests: [string, string];
+  /** Every guest that claims these APQNs, in plan order. */
+  guests: string[];
+  /** The APQNs exactly these guests claim, ascending. */
   apqns: Apqn[];
 }
 
-export type Unavailability = 'above-maximum' | 'adapter-not-configured' | 'domain-not-configured' | 'no-queue' | 'hwtype-below-cex4';
+export type Unavailability = 'above-maximum' | 'adapter-not-configured' | 'domain-not-configured' | 'no-queue' | 'hwtype-below-cex4' | 'held-by-mdev';
 
 export interface UnavailableFinding {
   guest: string;
   apqn: Apqn;
   why: Unavailability;
+  /** For held-by-mdev: the mdev that holds the APQN. */
+  mdev?: string;
   message: string;
 }
 
@@ -88,72 +45,171 @@ export interface PlanReport {
   messages: string[];
 }
 
+/** What a plan is checked against: the host's AP inventory and the mdevs that exist on it. */
+export interface PlanHost {
+  inventory: Inventory;
+  mdevs: MdevMatrix[];
+}
+
+/** Reads the facts a plan check needs, in one inventory read and one read of the mdevs. */
+export function readPlanHost(io: SysfsIO): PlanHost {
+  return { inventory: readInventory(io), mdevs: listMdevMatrices(io) };
+}
+
 /** The weight of one host queue taken, above that of all 512 bits together. */
 const HOST_QUEUE = 1024;
 
 const hex = (n: number, w: number) => `0x${n.toString(16).padStart(w, '0')}`;
 
-/** Checks a plan on its own (shared APQNs) and, given a host, against what the host can give. */
+/**
+ * Checks a plan on its own (shared APQNs) and, given a host, against what the host can give.
+ * A host read that failed is thrown (with its errno and path) when the check depends on it.
+ */
 export function checkPlan(plan: Plan, io?: SysfsIO): PlanReport {
-  const shared: SharedFinding[] = findSharedApqns(plan.guests.map((g) => ({ adapters: g.adapters, domains: g.domains })))
-    .map((s) => ({ guests: [plan.guests[s.a]!.name, plan.guests[s.b]!.name], apqns: s.apqns }));
-  const messages = shared.map((s) => `${s.guests[0]} and ${s.guests[1]} would share APQN${s.apqns.length > 1 ? 's' : ''} ${apqnList(s.apqns)}: an APQN can be given to one guest only`);
+  return checkPlanOn(plan, io && readPlanHost(io));
+}
+
+/** checkPlan on host facts already read (none: the plan on its own). */
+export function checkPlanOn(plan: Plan, host?: PlanHost): PlanReport {
+  // The IDs of each guest, listed once for both passes over the claims.
+  const ids = plan.guests.map((g): GuestIds => ({ adapters: g.adapters.ids(), domains: g.domains.ids() }));
+  const claims = claimsOf(ids);
+  const shared: SharedFinding[] = claims.shared.map((c) => ({ guests: c.guests.map((i) => plan.guests[i]!.name), apqns: c.apqns.map(apqnFromNumber) }));
+  const messages = shared.map((s) => `${nameList(s.guests)} would share APQN${s.apqns.length > 1 ? 's' : ''} ${apqnList(s.apqns)}: an APQN can be given to one guest only`);
   const report: PlanReport = { ok: true, shared, unavailable: [], reserved: [], messages };
-  if (io) checkAgainstHost(plan, io, report);
+  if (host) checkAgainstHost(plan, ids, host, claims.planned, report);
   report.ok = report.shared.length === 0 && report.unavailable.length === 0;
   return report;
 }
 
-function readMask(io: SysfsIO, attr: string): ApMask | null {
-  const [t] = io.readMany([`${AP_BUS}/${attr}`]);
-  return typeof t === 'string' && t.startsWith('0x') ? ApMask.fromReadFormat(t) : null;
+/** `A and B`, `A, B and C`; past eight names, how many more. */
+function nameList(names: readonly string[], max = 8): string {
+  if (names.length > max) return `${names.slice(0, max).join(', ')} and ${(names.length - max).toLocaleString('en')} more guests`;
+  return `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
 }
 
-function checkAgainstHost(plan: Plan, io: SysfsIO, report: PlanReport): void {
-  const [maxA, maxD] = io.readMany([`${AP_BUS}/ap_max_adapter_id`, `${AP_BUS}/ap_max_domain_id`]).map((t) => parseInt(String(t), 10));
-  const apmask = readMask(io, 'apmask')!;
-  const aqmask = readMask(io, 'aqmask')!;
-  const cfgA = readMask(io, 'ap_adapter_mask');
-  const cfgD = readMask(io, 'ap_usage_domain_mask');
-  const hwtypes = new Map<number, number>();
-  const hwtype = (a: number): number => {
-    if (!hwtypes.has(a)) {
-      const [t] = io.readMany([`${cardDir(a)}/hwtype`]);
-      if (typeof t !== 'string') throw t!;
-      hwtypes.set(a, parseInt(t, 10));
+/** The inventory's read failures, thrown only where the check would otherwise guess. */
+class Problems {
+  private byDevice: Map<string, InventoryProblem>;
+
+  constructor(readonly all: InventoryProblem[]) {
+    this.byDevice = new Map(all.map((p) => [p.device, p]));
+  }
+
+  /** Throws the failure of a device (`card01`, `01.0002`); with `path`, only if that path failed. */
+  check(device: string, path?: string): void {
+    const p = this.byDevice.get(device);
+    if (p && (path === undefined || p.paths.includes(path))) throw problemError(p, path ?? p.paths[0]!);
+  }
+
+  /** Throws the first failure of any queue device. */
+  checkQueues(): void {
+    const p = this.all.find((x) => x.device !== 'bus/ap' && !x.device.startsWith('card'));
+    if (p) throw problemError(p, p.paths[0]!);
+  }
+}
+
+function problemError(p: InventoryProblem, path: string): ApError {
+  return new ApError({ code: p.code, message: `plan: ${p.device === 'bus/ap' ? path : p.device} cannot be read, and the check depends on it: ${p.message}`, path, precheck: true });
+}
+
+/** A mask as 256 flags, for the inner loop over every claim. */
+function bitsOf(mask: ApMask): Uint8Array {
+  const bits = new Uint8Array(256);
+  for (const id of mask) bits[id] = 1;
+  return bits;
+}
+
+function heldBy(mdev: string, planGuest: string | undefined): string {
+  return planGuest === undefined
+    ? `mdev ${mdev} already holds it, so the guest's mdev could not get it (EADDRINUSE); give the guest that mdev ("uuid": "${mdev}") or unassign the APQN from it first`
+    : `mdev ${mdev} already holds it, and the plan gives that mdev to ${planGuest}; an APQN can be given to one guest only`;
+}
+
+function checkAgainstHost(plan: Plan, ids: readonly GuestIds[], host: PlanHost, planned: Uint8Array, report: PlanReport): void {
+  const { bus, cards, queues } = host.inventory;
+  const problems = new Problems(host.inventory.problems);
+  for (const attr of ['ap_max_adapter_id', 'ap_max_domain_id', 'ap_adapter_mask', 'ap_usage_domain_mask']) problems.check('bus/ap', `${AP_BUS}/${attr}`);
+  // Without the attributes (ENOENT) the architecture's 255 is the only limit.
+  const maxA = bus.maxAdapterId ?? 255;
+  const maxD = bus.maxDomainId ?? 255;
+  const { apmask, aqmask, adapterMask: cfgA, usageDomainMask: cfgD } = bus;
+  const cardOf = new Map<number, ApCard>(cards.map((c) => [c.id, c]));
+  const hasQueue = new Uint8Array(65536);
+  for (const q of queues) hasQueue[apqnKey(q.adapter, q.domain)] = 1;
+  // Why the host cannot give an APQN to any guest; the same for every guest that claims it, so
+  // worked out once per APQN (undefined: not yet, null: it can give it).
+  const reasons = new Array<[Unavailability, string] | null | undefined>(65536);
+  const reasonOf = (k: number, a: number, d: number): [Unavailability, string] | null => {
+    let why = reasons[k];
+    if (why === undefined) {
+      // A queue device lives in its card's directory: without the card there is no queue to give.
+      const queueExists = (): boolean => {
+        problems.check(cardName(a));
+        problems.check(formatApqn({ adapter: a, domain: d }));
+        return hasQueue[k] === 1 && cardOf.has(a);
+      };
+      why = a > maxA || d > maxD ? ['above-maximum', `it is above the host's highest IDs (adapter ${hex(maxA, 2)}, domain ${hex(maxD, 4)})`]
+        : cfgA && !cfgA.has(a) ? ['adapter-not-configured', `adapter ${hex(a, 2)} is not in the host's AP configuration`]
+          : cfgD && !cfgD.has(d) ? ['domain-not-configured', `domain ${hex(d, 4)} is not in the host's AP configuration`]
+            : !queueExists() ? ['no-queue', 'the host has no queue device for it']
+              : cardOf.get(a)!.hwtype < MIN_VFIO_HWTYPE ? ['hwtype-below-cex4', `adapter ${hex(a, 2)} is older than CEX4 (hwtype ${cardOf.get(a)!.hwtype}); vfio_ap takes CEX4 and newer`]
+                : null;
+      reasons[k] = why;
     }
-    return hwtypes.get(a)!;
+    return why;
   };
-  const wanted: Apqn[] = [];
-  for (const g of plan.guests) {
-    for (const q of apqnsOf(g.adapters, g.domains)) {
-      const why: [Unavailability, string] | undefined =
-        q.adapter > maxA! || q.domain > maxD! ? ['above-maximum', `it is above the host's highest IDs (adapter ${hex(maxA!, 2)}, domain ${hex(maxD!, 4)})`]
-          : cfgA && !cfgA.has(q.adapter) ? ['adapter-not-configured', `adapter ${hex(q.adapter, 2)} is not in the host's AP configuration`]
-            : cfgD && !cfgD.has(q.domain) ? ['domain-not-configured', `domain ${hex(q.domain, 4)} is not in the host's AP configuration`]
-              : !io.exists(queueDir(q.adapter, q.domain)) ? ['no-queue', 'the host has no queue device for it']
-                : hwtype(q.adapter) < 10 ? ['hwtype-below-cex4', `adapter ${hex(q.adapter, 2)} is older than CEX4 (hwtype ${hwtype(q.adapter)}); vfio_ap takes CEX4 and newer`]
-                  : undefined;
-      if (why) {
-        const message = `${g.name}: APQN ${formatApqn(q)}: ${why[1]}`;
-        report.unavailable.push({ guest: g.name, apqn: q, why: why[0], message });
-        report.messages.push(message);
-      } else if (apmask.has(q.adapter) && aqmask.has(q.domain)) {
-        wanted.push(q);
+  // Which mdevs hold each APQN, and which guest of the plan each named mdev is for.
+  const holders = new Map<number, string[]>();
+  for (const m of host.mdevs) {
+    for (const q of apqnsOf(m.adapters, m.domains)) {
+      const k = apqnKey(q.adapter, q.domain);
+      const list = holders.get(k);
+      if (list) list.push(m.uuid);
+      else holders.set(k, [m.uuid]);
+    }
+  }
+  const guestOf = new Map(plan.guests.filter((g) => g.uuid !== undefined).map((g) => [g.uuid!, g.name]));
+  const wanted = new Uint8Array(65536);
+  const hostA = bitsOf(apmask);
+  const hostD = bitsOf(aqmask);
+  for (let i = 0; i < plan.guests.length; i++) {
+    const g = plan.guests[i]!;
+    const ds = ids[i]!.domains;
+    for (const a of ids[i]!.adapters) {
+      for (const d of ds) {
+        const k = apqnKey(a, d);
+        const why = reasonOf(k, a, d);
+        // The kernel refuses an APQN another mdev holds (EADDRINUSE), unless that mdev is the guest's.
+        const holder = why || !holders.size ? undefined : holders.get(k)?.find((u) => u !== g.uuid);
+        if (why || holder !== undefined) {
+          const apqn = { adapter: a, domain: d };
+          const message = `${g.name}: APQN ${formatApqn(apqn)}: ${why ? why[1] : heldBy(holder!, guestOf.get(holder!))}`;
+          report.unavailable.push(why ? { guest: g.name, apqn, why: why[0], message } : { guest: g.name, apqn, why: 'held-by-mdev', mdev: holder!, message });
+          report.messages.push(message);
+        } else if (hostA[a] && hostD[d]) {
+          wanted[k] = 1;
+        }
       }
     }
   }
-  const uniq = new Map(wanted.map((q) => [(q.adapter << 8) | q.domain, q]));
-  report.reserved = [...uniq.values()].sort((x, y) => ((x.adapter << 8) | x.domain) - ((y.adapter << 8) | y.domain));
+  for (let k = 0; k < 65536; k++) if (wanted[k]) report.reserved.push(apqnFromNumber(k));
   if (!report.reserved.length) return;
   // Weigh each bit by the host queues it would take from the host besides the plan's own, first,
   // and by one bit, second: a host queue lost weighs more than any number of extra bits (at most
-  // 512), so the cover keeps every queue it can with the host (the seed's 01.001b).
-  const planned = new Set(plan.guests.flatMap((g) => apqnsOf(g.adapters, g.domains)).map((q) => (q.adapter << 8) | q.domain));
-  const queues = io.list(`${AP_BUS}/devices`).filter((n) => n.includes('.')).map((n) => ({ adapter: parseInt(n.slice(0, 2), 16), domain: parseInt(n.slice(3), 16) }))
-    .filter((q) => apmask.has(q.adapter) && aqmask.has(q.domain) && !planned.has((q.adapter << 8) | q.domain));
+  // 512), so the cover keeps every queue it can with the host (the seed's 01.001b). A queue that
+  // could not be read would be missing from the weights.
+  problems.checkQueues();
+  const perAdapter = new Float64Array(256);
+  const perDomain = new Float64Array(256);
+  for (const q of queues) {
+    if (apmask.has(q.adapter) && aqmask.has(q.domain) && !planned[apqnKey(q.adapter, q.domain)]) {
+      perAdapter[q.adapter]!++;
+      perDomain[q.domain]!++;
+    }
+  }
   const cover = minimumCover(report.reserved.map((q) => [q.adapter, q.domain] as const),
-    (a) => 1 + HOST_QUEUE * queues.filter((q) => q.adapter === a).length, (d) => 1 + HOST_QUEUE * queues.filter((q) => q.domain === d).length);
+    (a) => 1 + HOST_QUEUE * perAdapter[a]!, (d) => 1 + HOST_QUEUE * perDomain[d]!);
   const spec = (ids: number[], w: number) => (ids.length ? ids.map((i) => `-${hex(i, w)}`).join(',') : '');
   report.masks = {
     apmask: spec(cover.adapters, 2),

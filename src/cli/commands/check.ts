@@ -16,13 +16,15 @@ export const checkCmd: Command = {
   usage,
   help: `${usage}
 
-PLAN.json: {"guests": [{"name": "Guest1", "adapters": [1, 2], "domains": [5, 6], "controlDomains": [5]}]}
-(controlDomains optional; IDs as numbers, or strings in decimal, 0x hex or leading-0 octal).
+PLAN.json: {"guests": [{"name": "Guest1", "adapters": [1, 2], "domains": [5, 6], "controlDomains": [5],
+                        "uuid": "4b0518fd-9237-493f-93c8-c5597f8006a3"}]}
+(controlDomains optional; IDs as numbers, or strings in decimal, 0x hex or leading-0 octal; uuid
+optional, the guest's mdev if it exists already: the APQNs that mdev holds are the guest's own).
 
 Reports every APQN given to two guests, every APQN the host cannot give (above the maximum IDs,
-not in the host's configuration, no queue, older than CEX4), and the apmask/aqmask change that
-frees the APQNs still reserved for the host. Exit status 1 when guests share APQNs or the host
-cannot give some.
+not in the host's configuration, no queue, older than CEX4, held by another mdev), and the
+apmask/aqmask change that frees the APQNs still reserved for the host. Exit status 1 when guests
+share APQNs or the host cannot give some.
 
 ${hostHelp}`,
   options: { ...hostOptions, json: { type: 'boolean' } },
@@ -46,7 +48,7 @@ ${hostHelp}`,
         printJson(io, {
           ok: report.ok,
           shared: report.shared.map((s) => ({ guests: s.guests, apqns: s.apqns.map(formatApqn) })),
-          unavailable: report.unavailable.map((u) => ({ guest: u.guest, apqn: formatApqn(u.apqn), why: u.why, message: u.message })),
+          unavailable: report.unavailable.map((u) => ({ guest: u.guest, apqn: formatApqn(u.apqn), why: u.why, ...(u.mdev ? { mdev: u.mdev } : {}), message: u.message })),
           reserved: report.reserved.map(formatApqn),
           ...(report.masks ? { masks: { apmask: report.masks.apmask, aqmask: report.masks.aqmask } } : {}),
         });
