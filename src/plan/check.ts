@@ -4,7 +4,8 @@
 import { ApError, apqnList } from '../ap/errors.js';
 import { MIN_VFIO_HWTYPE, readInventory, type ApCard, type Inventory, type InventoryProblem } from '../ap/inventory.js';
 import { listMdevMatrices, type MdevMatrix } from '../ap/mdev-read.js';
-import { AP_BUS, cardName } from '../ap/paths.js';
+import { AP_BUS } from '../ap/paths.js';
+import { cardName, idHex, type Uuid } from '../mask/ids.js';
 import type { ApMask } from '../mask/ap-mask.js';
 import { apqnFromNumber, apqnsOf, formatApqn, type Apqn } from '../mask/apqn.js';
 import type { SysfsIO } from '../sysfs/sysfs-io.js';
@@ -59,7 +60,7 @@ export function readPlanHost(io: SysfsIO): PlanHost {
 /** The weight of one host queue taken, above that of all 512 bits together. */
 const HOST_QUEUE = 1024;
 
-const hex = (n: number, w: number) => `0x${n.toString(16).padStart(w, '0')}`;
+const hex = (n: number, w: 2 | 4) => idHex(n, w === 2 ? 'adapter' : 'domain');
 
 /**
  * Checks a plan on its own (shared APQNs) and, given a host, against what the host can give.
@@ -160,7 +161,7 @@ function checkAgainstHost(plan: Plan, ids: readonly GuestIds[], host: PlanHost, 
     return why;
   };
   // Which mdevs hold each APQN, and which guest of the plan each named mdev is for.
-  const holders = new Map<number, string[]>();
+  const holders = new Map<number, Uuid[]>();
   for (const m of host.mdevs) {
     for (const q of apqnsOf(m.adapters, m.domains)) {
       const k = apqnKey(q.adapter, q.domain);
@@ -210,7 +211,7 @@ function checkAgainstHost(plan: Plan, ids: readonly GuestIds[], host: PlanHost, 
   }
   const cover = minimumCover(report.reserved.map((q) => [q.adapter, q.domain] as const),
     (a) => 1 + HOST_QUEUE * perAdapter[a]!, (d) => 1 + HOST_QUEUE * perDomain[d]!);
-  const spec = (ids: number[], w: number) => (ids.length ? ids.map((i) => `-${hex(i, w)}`).join(',') : '');
+  const spec = (ids: number[], w: 2 | 4) => (ids.length ? ids.map((i) => `-${hex(i, w)}`).join(',') : '');
   report.masks = {
     apmask: spec(cover.adapters, 2),
     aqmask: spec(cover.domains, 4),

@@ -1,16 +1,15 @@
 // A multi-guest plan as the user writes it (JSON), validated into IDs.
 import { ApError } from '../ap/errors.js';
 import { parseApId, type IdKind } from '../ap/ids.js';
-import { checkUuid } from '../ap/paths.js';
+import { parseUuid as checkUuid, type Uuid } from '../mask/ids.js';
+import type { ApMatrix } from '../mask/matrix.js';
 import { ApMask } from '../mask/ap-mask.js';
 
-export interface PlanGuest {
+/** A guest of a plan: its name, the matrix it asks for, and (optionally) the mdev it already has. */
+export interface PlanGuest extends ApMatrix {
   name: string;
-  /** The guest's mdev, lowercase, when the plan names it: the APQNs that mdev holds are the guest's own. */
-  uuid?: string;
-  adapters: ApMask;
-  domains: ApMask;
-  controlDomains: ApMask;
+  /** The guest's mdev, when the plan names it: the APQNs that mdev holds are the guest's own. */
+  uuid?: Uuid;
 }
 
 export interface Plan {
@@ -34,7 +33,7 @@ function idList(value: unknown, where: string, kind: IdKind, optional: boolean):
   }));
 }
 
-function mdevUuid(value: unknown, guest: string): string {
+function mdevUuid(value: unknown, guest: string): Uuid {
   if (typeof value !== 'string') throw planError(`${guest}.uuid must be a string, the UUID of the guest's mdev`);
   try {
     return checkUuid(value);

@@ -10,6 +10,7 @@ import { minimumCover } from '../../src/plan/min-cover.js';
 import { SimHost, SimSysfs, createHost, events, presetState } from '../../src/sim/index.js';
 import { findSharedApqns } from '../../src/mask/batch.js';
 import { SysfsError, type SysfsIO } from '../../src/sysfs/sysfs-io.js';
+import { parseUuid } from '../../src/mask/ids.js';
 
 const U1 = '4b0518fd-9237-493f-93c8-c5597f8006a3';
 const U2 = '62177883-f1bb-47f0-914d-32a22e3a8804';
@@ -317,7 +318,7 @@ t.test('an APQN an existing mdev holds is the plan\'s only for the guest that na
   t.equal(both.unavailable[0]!.message, `B: APQN 01.0004: mdev ${U1} already holds it, and the plan gives that mdev to A; an APQN can be given to one guest only`);
   t.same(checkPlanOn(parsePlan({ guests: [g('B', [1], [4])] }), { ...readPlanHost(io), mdevs: [] }).ok, true, 'the facts decide: without mdevs it is free');
   // Two mdevs holding one APQN (a host the kernel would not produce): the other one is named.
-  const m = (uuid: string) => ({ uuid, adapters: ApMask.of([1]), domains: ApMask.of([4]), controlDomains: ApMask.EMPTY });
+  const m = (uuid: string) => ({ uuid: parseUuid(uuid), adapters: ApMask.of([1]), domains: ApMask.of([4]), controlDomains: ApMask.EMPTY });
   const twice = checkPlanOn(parsePlan({ guests: [g('A', [1], [4], { uuid: U1 })] }), { ...readPlanHost(io), mdevs: [m(U1), m(U2)] });
   t.same(twice.unavailable.map((u) => u.mdev), [U2]);
   t.end();
