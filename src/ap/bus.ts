@@ -7,7 +7,7 @@ import type { Apqn } from '../mask/apqn.js';
 import { applyKernelMaskWrite, parseChzdevMask } from '../mask/grammar.js';
 import { parseQueueName } from '../mask/ids.js';
 import { isReserved, reclaimedFromMdevs, type HostMasks, type MaxIds, type OwnedMatrix } from '../mask/matrix.js';
-import { runSteps, type Step } from '../mdev/journal.js';
+import { runSteps, type Recording, type Step } from '../mdev/journal.js';
 import type { SysfsIO } from '../sysfs/sysfs-io.js';
 import { ApError, apqnList, isSysfsError, kernelRefusal } from './errors.js';
 import { listMdevMatrices } from './mdev-read.js';
@@ -190,9 +190,9 @@ export function maskSteps(plan: MaskPlan): Step[] {
  * Applies a mask plan: checks it, then writes the masks in its order. If the second write is
  * refused, the first is put back, so the host is left as it was.
  */
-export function applyMaskPlan(io: SysfsIO, plan: MaskPlan): void {
+export function applyMaskPlan(io: SysfsIO, plan: MaskPlan, recording?: Recording): void {
   checkMaskPlan(plan);
   runSteps(io, maskSteps(plan), (err, step) => kernelRefusal(err, `the kernel refused the new ${step.path.slice(AP_BUS.length + 1)}`, {
     EBUSY: 'an APQN it would reserve is assigned to an mdev (see the kernel log); unassign it there first',
-  }));
+  }), recording);
 }

@@ -1,7 +1,11 @@
 // ApHost: the AP side of one host (real or simulated) behind a SysfsIO, as one object. Every
-// change holds the AP configuration lock that chzdev and ap-check use, reads the host's facts once,
-// plans, and applies the plan (a dry run stops after planning).
+// change holds the AP configuration lock that chzdev and ap-check use, refuses to start while an
+// earlier change is unfinished, reads the host's facts once, plans, and applies the plan (a dry
+// run stops after planning) with a write-ahead change record where one is kept.
 import type { ApMatrix } from '../mask/matrix.js';
+import { ChangeLog, DEFAULT_RECORD_DIR, type ChangeRecord, type RecoveryReport } from '../mdev/change-record.js';
+import type { Recording } from '../mdev/journal.js';
+import { RealSysfs } from '../sysfs/real.js';
 import type { SysfsIO } from '../sysfs/sysfs-io.js';
 import { applyMaskPlan, checkMaskPlan, planMaskChange, readMasks, readMaxIds, type MaskChange, type MaskPlan, type Masks } from './bus.js';
 import { withApConfigLock, type LockOptions } from './lock.js';
@@ -14,6 +18,11 @@ import { listMdevs, readMdev, type MdevInfo } from './mdev-read.js';
 export interface ApHostOptions {
   /** The configuration lock (default /run/lock/s390apconfig.lock); false: no lock. */
   lock?: LockOptions | false;
+  /**
+   * The directory of the write-ahead change record (default /run/zmdev for the real /sys, none
+   * otherwise); false: none. With it, a change killed half-way is undone by recover().
+   */
+  changeLog?: string | false;
 }
 
 export interface CreateMdevOptions extends MatrixChange {
@@ -23,13 +32,40 @@ export interface CreateMdevOptions extends MatrixChange {
 
 export class ApHost {
   readonly #lock: LockOptions | false;
+  /** The change record, when one is kept. */
+  readonly changeLog: ChangeLog | null;
 
   constructor(readonly io: SysfsIO, opts: ApHostOptions = {}) {
     this.#lock = opts.lock ?? {};
+    const dir = opts.changeLog ?? (io instanceof RealSysfs && io.root === '/sys' ? DEFAULT_RECORD_DIR : false);
+    this.changeLog = dir === false ? null : new ChangeLog(dir);
   }
 
   #locked<T>(fn: () => T): T {
     return withApConfigLock(this.#lock, fn);
+  }
+
+  /** Under the lock: refuses while an earlier change is unfinished, then runs the change with its record. */
+  #change<T>(what: string, fn: (recording: Recording | undefined) => T): T {
+    return this.#locked(() => {
+      this.changeLog?.requireNone();
+      return fn(this.changeLog ? { log: this.changeLog, what } : undefined);
+    });
+  }
+
+  /** The change left unfinished by a process that died half-way, or null. */
+  pendingChange(): ChangeRecord | null {
+    return this.changeLog?.pending() ?? null;
+  }
+
+  /**
+   * Undoes a change left unfinished (newest step first, the one in flight included). Null when
+   * there is none (or no change record is kept). A dry run lists the undo writes.
+   */
+  recover(opts: { dryRun?: boolean } = {}): RecoveryReport | null {
+    const log = this.changeLog;
+    if (!log) return null;
+    return this.#locked(() => log.recover(this.io, opts));
   }
 
   masks(): Masks {
@@ -50,10 +86,10 @@ export class ApHost {
    * reserve. A dry run makes the same checks and returns the plan unapplied.
    */
   setMasks(change: MaskChange, opts: { dryRun?: boolean } = {}): MaskPlan {
-    return this.#locked(() => {
+    return this.#change('masks', (recording) => {
       const plan = planMaskChange(this.io, change);
       if (opts.dryRun) checkMaskPlan(plan);
-      else applyMaskPlan(this.io, plan);
+      else applyMaskPlan(this.io, plan, recording);
       return plan;
     });
   }
@@ -77,23 +113,23 @@ export class ApHost {
    */
   createMdev(opts: CreateMdevOptions = {}): ChangeResult {
     const target = matrixOfChange(opts);
-    return this.#locked(() => createConfiguredMdev(this.io, target, opts));
+    return this.#change('create', (recording) => createConfiguredMdev(this.io, target, { ...opts, recording }));
   }
 
   assign(uuid: string, change: MatrixChange, opts: { dryRun?: boolean } = {}): ChangeResult {
-    return this.#locked(() => assignToMdev(this.io, uuid, change, opts));
+    return this.#change('assign to', (recording) => assignToMdev(this.io, uuid, change, { ...opts, recording }));
   }
 
   unassign(uuid: string, change: MatrixChange, opts: { dryRun?: boolean } = {}): ChangeResult {
-    return this.#locked(() => unassignFromMdev(this.io, uuid, change, opts));
+    return this.#change('unassign from', (recording) => unassignFromMdev(this.io, uuid, change, { ...opts, recording }));
   }
 
   /** Makes the mdev hold exactly `target` (ap_config where the kernel has it). */
   configure(uuid: string, target: ApMatrix, opts: { dryRun?: boolean } = {}): ChangeResult {
-    return this.#locked(() => configureMdev(this.io, uuid, target, opts));
+    return this.#change('configure', (recording) => configureMdev(this.io, uuid, target, { ...opts, recording }));
   }
 
   removeMdev(uuid: string): void {
-    this.#locked(() => removeMdev(this.io, uuid));
+    this.#change('remove', () => removeMdev(this.io, uuid));
   }
 }

@@ -6,7 +6,7 @@ import { ApMask } from '../mask/ap-mask.js';
 import { formatApConfig } from '../mask/grammar.js';
 import { idHex, newUuid, parseUuid, type IdKind, type Uuid } from '../mask/ids.js';
 import { EMPTY_MATRIX, type ApMatrix } from '../mask/matrix.js';
-import { runSteps, type Step } from '../mdev/journal.js';
+import { runSteps, type Recording, type Step } from '../mdev/journal.js';
 import type { SysfsIO } from '../sysfs/sysfs-io.js';
 import { checkApConfig, checkAssign, checkControlWithoutUsage, checkMax, readHostFacts, type HostFacts } from './checks.js';
 import { ApError, kernelRefusal } from './errors.js';
@@ -138,7 +138,7 @@ export function planCreate(facts: MdevFacts, uuid: Uuid, target: ApMatrix, label
 }
 
 /** Carries out a plan through the journal; a kernel refusal undoes what was done and names the write. */
-export function applyMdevPlan(io: SysfsIO, plan: MdevPlan): void {
+export function applyMdevPlan(io: SysfsIO, plan: MdevPlan, recording?: Recording): void {
   runSteps(io, plan.steps, (err, step, undone) => {
     const attr = step.path.slice(step.path.lastIndexOf('/') + 1);
     if (attr === 'create') return kernelRefusal(err, `creating mdev ${plan.uuid}`);
@@ -150,7 +150,7 @@ export function applyMdevPlan(io: SysfsIO, plan: MdevPlan): void {
       ...(created ? ['the new mdev is removed'] : []),
     ];
     return kernelRefusal(err, `mdev ${plan.uuid}: ${attr} ${step.value} was refused${notes.length ? ` (${notes.join(', ')})` : ''}`);
-  });
+  }, recording);
 }
 
 // ---- the operations: read the facts, plan, apply (a dry run stops after the plan) ----
@@ -159,8 +159,14 @@ function mdevFacts(io: SysfsIO, uuid: Uuid): MdevFacts {
   return { ...readHostFacts(io), apConfig: usesApConfig(io, uuid) };
 }
 
-function outcome(io: SysfsIO, plan: MdevPlan, dryRun: boolean | undefined): ChangeResult {
-  if (!dryRun) applyMdevPlan(io, plan);
+/** How an operation runs: planned only, or applied (with a change record when one is kept). */
+export interface ApplyOptions {
+  dryRun?: boolean;
+  recording?: Recording;
+}
+
+function outcome(io: SysfsIO, plan: MdevPlan, opts: ApplyOptions): ChangeResult {
+  if (!opts.dryRun) applyMdevPlan(io, plan, opts.recording && { ...opts.recording, what: `${opts.recording.what} mdev ${plan.uuid}` });
   return { uuid: plan.uuid, writes: plan.writes, method: plan.method };
 }
 
@@ -175,9 +181,8 @@ export function matrixOfChange(change: MatrixChange): ApMatrix {
   return withChange(EMPTY_MATRIX, checkedChange(change), true);
 }
 
-export interface CreateOptions {
+export interface CreateOptions extends ApplyOptions {
   uuid?: string;
-  dryRun?: boolean;
 }
 
 /**
@@ -188,7 +193,7 @@ export function createConfiguredMdev(io: SysfsIO, target: ApMatrix, opts: Create
   const id = opts.uuid === undefined ? newUuid() : parseUuid(opts.uuid);
   requireMatrixDevice(io);
   const label = opts.dryRun && opts.uuid === undefined ? '(new)' : id;
-  return outcome(io, planCreate(mdevFacts(io, id), id, target, label), opts.dryRun);
+  return outcome(io, planCreate(mdevFacts(io, id), id, target, label), opts);
 }
 
 /** Creates an empty mdev (with the given UUID or a new one) and returns its UUID. */
@@ -197,23 +202,23 @@ export function createMdev(io: SysfsIO, uuid?: string): string {
 }
 
 /** Adds IDs to an mdev, after the kernel's own checks on the resulting matrix. */
-export function assignToMdev(io: SysfsIO, uuid: string, change: MatrixChange, opts: { dryRun?: boolean } = {}): ChangeResult {
+export function assignToMdev(io: SysfsIO, uuid: string, change: MatrixChange, opts: ApplyOptions = {}): ChangeResult {
   const checked = checkedChange(change);
   const id = requireMdev(io, uuid);
-  return outcome(io, planAssign(readHostFacts(io), readMdevMatrix(io, id), checked), opts.dryRun);
+  return outcome(io, planAssign(readHostFacts(io), readMdevMatrix(io, id), checked), opts);
 }
 
 /** Takes IDs from an mdev (the guest loses those queues at once if it runs). */
-export function unassignFromMdev(io: SysfsIO, uuid: string, change: MatrixChange, opts: { dryRun?: boolean } = {}): ChangeResult {
+export function unassignFromMdev(io: SysfsIO, uuid: string, change: MatrixChange, opts: ApplyOptions = {}): ChangeResult {
   const checked = checkedChange(change);
   const id = requireMdev(io, uuid);
-  return outcome(io, planUnassign(readHostFacts(io), readMdevMatrix(io, id), checked), opts.dryRun);
+  return outcome(io, planUnassign(readHostFacts(io), readMdevMatrix(io, id), checked), opts);
 }
 
 /** Makes the mdev hold exactly `target` (ap_config where the kernel has it). */
-export function configureMdev(io: SysfsIO, uuid: string, target: ApMatrix, opts: { dryRun?: boolean } = {}): ChangeResult {
+export function configureMdev(io: SysfsIO, uuid: string, target: ApMatrix, opts: ApplyOptions = {}): ChangeResult {
   const id = requireMdev(io, uuid);
-  return outcome(io, planConfigure(mdevFacts(io, id), readMdevMatrix(io, id), target), opts.dryRun);
+  return outcome(io, planConfigure(mdevFacts(io, id), readMdevMatrix(io, id), target), opts);
 }
 
 /** Removes an mdev (its queues stay bound to vfio_ap, unassigned). */

@@ -4,6 +4,7 @@
 // is refused too, the error carries both the refusal and exactly what is left undone.
 import { ZmdevError } from '../errors.js';
 import type { SysfsError, SysfsIO } from '../sysfs/sysfs-io.js';
+import type { ChangeLog } from './change-record.js';
 import { isSysfsError } from './errors.js';
 
 /** One write(2) of `value` to the attribute at `path` (relative to the sysfs root). */
@@ -55,13 +56,24 @@ export class UndoError extends ZmdevError {
 /** What a kernel refusal of `step` means; `undone` steps before it were put back. */
 export type RefusalOf = (err: SysfsError, step: Step, undone: number) => ZmdevError;
 
+/** A durable record of the change while it runs (see change-record.ts), and what to call it. */
+export interface Recording {
+  log: ChangeLog;
+  what: string;
+}
+
 /**
  * Runs the steps in order. A kernel refusal (a SysfsError) undoes the steps done so far, newest
  * first, and throws `refusal(…)` — or an UndoError when an undo fails (the remaining undos are
  * still tried: the closer to the old state, the better). Anything else is passed on as it is: it
  * is not the kernel's answer, and undoing on a bug's word could do more harm.
+ *
+ * With `recording`, a change of more than one step is written ahead to its change record, each
+ * step marked as it completes; the record goes when the change is done or fully undone, and stays
+ * for `recover` when the process dies, a failure is not the kernel's, or an undo fails.
  */
-export function runSteps(io: SysfsIO, steps: readonly Step[], refusal: RefusalOf): void {
+export function runSteps(io: SysfsIO, steps: readonly Step[], refusal: RefusalOf, recording?: Recording): void {
+  const rec = recording && steps.length > 1 ? { log: recording.log, record: recording.log.begin(recording.what, steps) } : undefined;
   const done: Step[] = [];
   for (const step of steps) {
     try {
@@ -70,10 +82,14 @@ export function runSteps(io: SysfsIO, steps: readonly Step[], refusal: RefusalOf
       if (!isSysfsError(e)) throw e;
       const failed = undo(io, done);
       const refused = refusal(e, step, done.length);
-      throw failed.length ? new UndoError(refused, failed) : refused;
+      if (failed.length) throw new UndoError(refused, failed);
+      rec?.log.finish();
+      throw refused;
     }
     done.push(step);
+    rec?.log.mark(rec.record, done.length);
   }
+  rec?.log.finish();
 }
 
 /** Undoes done steps newest first; returns those whose undo failed. */
