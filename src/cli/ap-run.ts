@@ -1,17 +1,18 @@
 // Runs a command body against the chosen AP host: opens it, turns refusals into exit 1 (text or
-// JSON), and saves a simulated host afterwards — also after a refusal, whose kernel log lines
-// belong to the host's history.
+// JSON). A command that changes the host holds a simulated host's lock and saves it afterwards —
+// also after a refusal, whose kernel log lines belong to the host's history; one that only reads
+// neither waits for the lock nor saves (a state file is replaced atomically, never seen half written).
 import type { ApHost } from '../ap/host.js';
 import type { ParsedArgs } from './command.js';
 import { EXIT_OK, type CliIO } from './context.js';
 import { openApHost } from './host.js';
 import { reportRefusal } from './report.js';
 
-export function runOnAp(args: ParsedArgs, usage: string, io: CliIO, body: (ap: ApHost, json: boolean) => void): number {
+export function runOnAp(args: ParsedArgs, usage: string, io: CliIO, access: 'reads' | 'changes', body: (ap: ApHost, json: boolean) => void): number {
   const json = args.values.json === true;
   let opened;
   try {
-    opened = openApHost(args, usage);
+    opened = openApHost(args, usage, access);
   } catch (e) {
     return reportRefusal(io, e, json);
   }
@@ -22,7 +23,7 @@ export function runOnAp(args: ParsedArgs, usage: string, io: CliIO, body: (ap: A
   } catch (e) {
     code = reportRefusal(io, e, json);
   } finally {
-    opened.done(true);
+    opened.done(access === 'changes');
   }
   return code;
 }

@@ -1,5 +1,6 @@
 // A command of the zmdev CLI: its words, its options (node:util parseArgs), and what it does.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { LockOptions } from '../ap/lock.js';
 import { UsageError, type CliIO } from './context.js';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
@@ -18,6 +19,8 @@ export interface Command {
 export interface ParsedArgs {
   values: Record<string, string | boolean | Array<string | boolean> | undefined>;
   positionals: string[];
+  /** How long to wait for a held lock (tests shorten it). */
+  lock?: LockOptions;
 }
 
 /** Parses a command's arguments strictly; a mistake becomes a UsageError naming the fix. */

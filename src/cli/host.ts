@@ -30,11 +30,16 @@ export interface OpenHost {
   save(): void;
 }
 
-export function openHost({ values }: ParsedArgs, usage: string): OpenHost {
-  const { sim, sysfs } = values;
-  if (typeof sim === 'string' && typeof sysfs === 'string') {
+/** --sim and --sysfs name two hosts: a usage error. */
+export function checkHostOptions({ values }: ParsedArgs, usage: string): void {
+  if (typeof values.sim === 'string' && typeof values.sysfs === 'string') {
     throw new UsageError('--sim and --sysfs exclude each other: pick the simulated host or the sysfs tree', usage);
   }
+}
+
+export function openHost(args: ParsedArgs, usage: string): OpenHost {
+  checkHostOptions(args, usage);
+  const { sim, sysfs } = args.values;
   if (typeof sim === 'string') {
     const file = sim;
     const host = new SimHost(loadState(file));
@@ -64,14 +69,24 @@ export function hoistHostOptions(argv: string[]): string[] {
   return dd < 0 ? [...rest, ...lead] : [...rest.slice(0, dd), ...lead, ...rest.slice(dd)];
 }
 
+/** Takes the lock of a simulated host's state file (a no-op for a sysfs tree); returns its release. */
+export function lockSimHost(args: ParsedArgs, lock: LockOptions = args.lock ?? {}): () => void {
+  const file = args.values.sim;
+  return typeof file === 'string' ? lockStateFile(file, lock) : () => undefined;
+}
+
+/** The lock every zmdev run that changes a state file holds from loading it to saving it. */
+export function lockStateFile(file: string, lock: LockOptions = {}): () => void {
+  return acquireApConfigLock({ ...lock, path: `${file}.lock` });
+}
+
 /**
- * The AP host a command works on, with the configuration lock held for a simulated host's whole
- * load-change-save (so two zmdev runs on one state file never interleave). Refuses a tree
+ * The AP host a command works on; for a command that changes it, with the lock held for a simulated
+ * host's whole load-change-save (so two zmdev runs on one state file never interleave). Refuses a tree
  * without an AP bus, pointing to --sim. Call done() when finished: it saves and unlocks.
  */
-export function openApHost(args: ParsedArgs, usage: string, lock: LockOptions = {}): { ap: ApHost; host: OpenHost; done(save: boolean): void } {
-  const simFile = args.values.sim;
-  const release = typeof simFile === 'string' ? acquireApConfigLock({ ...lock, path: `${simFile}.lock` }) : () => undefined;
+export function openApHost(args: ParsedArgs, usage: string, access: 'reads' | 'changes', lock: LockOptions = args.lock ?? {}): { ap: ApHost; host: OpenHost; done(save: boolean): void } {
+  const release = access === 'changes' ? lockSimHost(args, lock) : () => undefined;
   try {
     const host = openHost(args, usage);
     if (!host.io.exists(AP_BUS)) {

@@ -14,6 +14,7 @@ import { maskEval } from './commands/mask-eval.js';
 import { simInit, simLog, simMount } from './commands/sim.js';
 import { sysfsCat, sysfsLs, sysfsWrite } from './commands/sysfs.js';
 import { hoistHostOptions } from './host.js';
+import type { LockOptions } from '../ap/lock.js';
 import { EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError, type CliIO } from './context.js';
 
 const commands: Command[] = [
@@ -50,7 +51,12 @@ function findCommand(argv: string[]): { cmd: Command; rest: string[] } | undefin
   return cmd && { cmd, rest: argv.slice(cmd.path.length) };
 }
 
-export async function main(rawArgv: string[], io: CliIO): Promise<number> {
+export interface MainOptions {
+  /** Lock waiting (timeout, retry); the default is s390-tools' 90 s. */
+  lock?: LockOptions;
+}
+
+export async function main(rawArgv: string[], io: CliIO, options: MainOptions = {}): Promise<number> {
   const argv = hoistHostOptions(rawArgv);
   const [first] = argv;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
@@ -74,7 +80,7 @@ export async function main(rawArgv: string[], io: CliIO): Promise<number> {
       io.stdout(`${found.cmd.help}\n`);
       return EXIT_OK;
     }
-    return await found.cmd.run(parseCommandArgs(found.cmd, found.rest), io);
+    return await found.cmd.run({ ...parseCommandArgs(found.cmd, found.rest), lock: options.lock }, io);
   } catch (err) {
     if (err instanceof UsageError) {
       io.stderr(`zmdev: ${err.message}\n${err.usage}\n`);

@@ -177,7 +177,7 @@ t.test('a simulated host is locked while a command works on it', async (t) => {
   // Our own PID holds the lock: the command waits, then gives up with EBUSY naming the owner.
   const started = Date.now();
   const { openApHost } = await import('../../src/cli/host.js');
-  t.throws(() => openApHost({ values: { sim: file }, positionals: [] }, 'usage', { timeoutMs: 200 }), { code: 'EBUSY' });
+  t.throws(() => openApHost({ values: { sim: file }, positionals: [] }, 'usage', 'changes', { timeoutMs: 200 }), { code: 'EBUSY' });
   t.ok(Date.now() - started >= 150);
 });
 

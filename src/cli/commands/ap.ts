@@ -27,7 +27,7 @@ can use it (and why not).
 ${hostHelp}`,
   options: { ...hostOptions, json: { type: 'boolean' }, verbose: { type: 'boolean', short: 'V' } },
   run(args, io) {
-    return runOnAp(args, listUsage, io, (ap, json) => {
+    return runOnAp(args, listUsage, io, 'reads', (ap, json) => {
       const inv = readInventory(ap.io);
       if (json) {
         printJson(io, { ...lszcryptReport(inv, { verbose: true }), usability: guestUsability(inv) });
@@ -52,7 +52,7 @@ other queue is free for vfio_ap. --json prints {"apmask": {"mask": "0x…", "ids
 ${hostHelp}`,
   options: { ...hostOptions, json: { type: 'boolean' } },
   run(args, io) {
-    return runOnAp(args, masksUsage, io, (ap, json) => {
+    return runOnAp(args, masksUsage, io, 'reads', (ap, json) => {
       const m = ap.masks();
       if (json) {
         printJson(io, {
@@ -125,7 +125,7 @@ ${hostHelp}`,
     }
     if (change.apmask === undefined && change.aqmask === undefined) throw new UsageError('give apmask=SPEC, aqmask=SPEC or both', setUsage);
     const dryRun = args.values['dry-run'] === true;
-    return runOnAp(args, setUsage, io, (ap, json) => {
+    return runOnAp(args, setUsage, io, dryRun ? 'reads' : 'changes', (ap, json) => {
       let plan: MaskPlan;
       if (dryRun) {
         plan = ap.planMasks(change);

@@ -40,7 +40,7 @@ ${hostHelp}`,
         throw e instanceof SyntaxError ? new ZmdevError({ code: 'EINVAL', message: `${file} is not JSON: ${e.message}` }) : asRefusal(e);
       }
       const plan = parsePlan(data);
-      opened = openApHost(args, usage);
+      opened = openApHost(args, usage, 'reads');
       const report = checkPlan(plan, opened.ap.io);
       if (json) {
         printJson(io, {

@@ -39,7 +39,7 @@ ${hostHelp}`,
   options: { ...hostOptions, id: { type: 'string' }, json: { type: 'boolean' } },
   run(args, io) {
     const uuid = oneUuid(args.positionals, argsUsage);
-    return runOnAp(args, argsUsage, io, (ap, json) => {
+    return runOnAp(args, argsUsage, io, 'reads', (ap, json) => {
       const id = args.values.id as string | undefined;
       const plain = vfioApDeviceArgs(uuid, { id });
       const apqns = guestApqns(ap, uuid).map(formatApqn);
@@ -68,7 +68,7 @@ ${hostHelp}`,
   options: { ...hostOptions, unmanaged: { type: 'boolean' }, json: { type: 'boolean' } },
   run(args, io) {
     const uuid = oneUuid(args.positionals, hostdevUsage);
-    return runOnAp(args, hostdevUsage, io, (ap) => {
+    return runOnAp(args, hostdevUsage, io, 'reads', (ap) => {
       ap.mdev(uuid);
       io.stdout(hostdevXml(uuid, args.values.unmanaged === true ? { managed: false } : {}));
     });
@@ -91,7 +91,7 @@ ${hostHelp}`,
   options: { ...hostOptions, define: { type: 'boolean' }, json: { type: 'boolean' } },
   run(args, io) {
     const uuid = oneUuid(args.positionals, nodedevUsage);
-    return runOnAp(args, nodedevUsage, io, (ap) => {
+    return runOnAp(args, nodedevUsage, io, 'reads', (ap) => {
       io.stdout(nodeDeviceXml(ap.mdev(uuid), { define: args.values.define === true }));
     });
   },
@@ -191,7 +191,7 @@ ${hostHelp}`,
     const json = args.values.json === true;
     let opened;
     try {
-      opened = openApHost(args, attachUsage);
+      opened = openApHost(args, attachUsage, 'reads');
     } catch (e) {
       return reportRefusal(io, e, json);
     }

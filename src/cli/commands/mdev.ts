@@ -80,7 +80,7 @@ ${hostHelp}`,
   run(args, io) {
     if (args.positionals.length) throw new UsageError(`unexpected ${JSON.stringify(args.positionals[0])}`, createUsage);
     const dryRun = args.values['dry-run'] === true;
-    return runOnAp(args, createUsage, io, (ap, json) => {
+    return runOnAp(args, createUsage, io, dryRun ? 'reads' : 'changes', (ap, json) => {
       const r = ap.createMdev({ ...idsOf(args), uuid: args.values.uuid as string | undefined, dryRun });
       if (json) printJson(io, { uuid: r.uuid, method: r.method, writes: r.writes, dryRun });
       else io.stdout(dryRun ? `the checks pass: mdev ${r.uuid} can be created\n` : `${r.uuid}\n`);
@@ -97,7 +97,7 @@ export const mdevList: Command = {
   help: `${listUsage}\n\n${hostHelp}`,
   options: { ...hostOptions, json: { type: 'boolean' } },
   run(args, io) {
-    return runOnAp(args, listUsage, io, (ap, json) => {
+    return runOnAp(args, listUsage, io, 'reads', (ap, json) => {
       const infos = ap.mdevs().map((u) => ap.mdev(u));
       if (json) printJson(io, infos.map(mdevJson));
       else io.stdout(infos.map((i) => `${i.uuid}  ${i.matrix.map(formatApqn).join(' ') || '(empty)'}\n`).join('') || '(no mdevs)\n');
@@ -120,7 +120,7 @@ ${hostHelp}`,
   options: { ...hostOptions, json: { type: 'boolean' } },
   run(args, io) {
     if (args.positionals.length !== 1) throw new UsageError('give one UUID', showUsage);
-    return runOnAp(args, showUsage, io, (ap, json) => {
+    return runOnAp(args, showUsage, io, 'reads', (ap, json) => {
       const info = ap.mdev(args.positionals[0]!);
       if (json) printJson(io, mdevJson(info));
       else io.stdout(mdevText(info));
@@ -148,7 +148,7 @@ ${hostHelp}`,
     run(args, io) {
       if (args.positionals.length !== 1) throw new UsageError('give one UUID', usage);
       const dryRun = args.values['dry-run'] === true;
-      return runOnAp(args, usage, io, (ap, json) => {
+      return runOnAp(args, usage, io, dryRun ? 'reads' : 'changes', (ap, json) => {
         const change = idsOf(args);
         const r = verb === 'assign' ? ap.assign(args.positionals[0]!, change, { dryRun }) : ap.unassign(args.positionals[0]!, change, { dryRun });
         if (json) printJson(io, { uuid: r.uuid, method: r.method, writes: r.writes, dryRun });
@@ -171,7 +171,7 @@ export const mdevRemove: Command = {
   options: { ...hostOptions, json: { type: 'boolean' } },
   run(args, io) {
     if (args.positionals.length !== 1) throw new UsageError('give one UUID', removeUsage);
-    return runOnAp(args, removeUsage, io, (ap, json) => {
+    return runOnAp(args, removeUsage, io, 'changes', (ap, json) => {
       ap.removeMdev(args.positionals[0]!);
       if (json) printJson(io, { removed: args.positionals[0]!.toLowerCase() });
       else io.stdout(`removed ${args.positionals[0]!.toLowerCase()}\n`);

@@ -8,8 +8,9 @@ import { PROFILE_NAMES, type ProfileName } from '../../sim/profiles.js';
 import { loadState, saveState } from '../../sim/state-file.js';
 import { SimSysfs } from '../../sim/sysfs.js';
 import type { Command } from '../command.js';
-import { EXIT_OK, UsageError } from '../context.js';
+import { EXIT_OK, UsageError, type CliIO } from '../context.js';
 import { asRefusal, printJson, reportRefusal } from '../report.js';
+import { lockStateFile } from '../host.js';
 
 const initUsage = `usage: zmdev sim init FILE [--preset ${PRESET_NAMES.join('|')}] [--kernel ${PROFILE_NAMES.join('|')}] [--force]`;
 
@@ -88,32 +89,49 @@ export const simMount: Command = {
 Serves the simulated host in FILE at MOUNTPOINT (an existing empty directory) until SIGINT or
 SIGTERM: MOUNTPOINT/bus/ap/apmask, MOUNTPOINT/devices/vfio_ap/matrix/…, and so on. Shells,
 mdevctl and zmdev --sysfs MOUNTPOINT see the kernel's bytes and errno through real syscalls.
-Every accepted write is saved to FILE at once. Needs root (or FUSE rights) and /dev/fuse.`,
+Every accepted write is saved to FILE at once. FILE's lock (FILE.lock) is held while it is
+served, so other zmdev runs that change FILE wait. Needs root (or FUSE rights) and /dev/fuse.`,
   options: {},
-  async run({ positionals }, io) {
+  async run({ positionals, lock }, io) {
     if (positionals.length !== 2) throw new UsageError('give FILE and MOUNTPOINT', mountUsage);
     const [file, mountpoint] = positionals as [string, string];
-    let host: SimHost;
+    // Every accepted write changes FILE: hold its lock for the whole time it is served.
+    let release: () => void;
     try {
-      host = new SimHost(loadState(file));
+      release = lockStateFile(file, lock);
     } catch (err) {
       return reportRefusal(io, asRefusal(err), false);
     }
-    let mount;
     try {
-      if (!statSync(mountpoint).isDirectory()) {
-        throw new ZmdevError({ code: 'ENOTDIR', message: `mountpoint ${mountpoint} is not a directory; give an existing empty directory` });
-      }
-      mount = await mountSysfs(new SimSysfs(host), mountpoint, { onChange: () => saveState(file, host.state) });
-    } catch (err) {
-      const known = asRefusal(err);
-      return reportRefusal(io, known instanceof ZmdevError ? known
-        : new ZmdevError({ code: 'EMOUNT', message: `FUSE could not mount ${mountpoint}: ${(err as Error).message}`, cause: err }), false);
+      return await serve(file, mountpoint, io);
+    } finally {
+      release();
     }
-    io.stdout(`serving ${file} at ${mountpoint}; SIGINT or SIGTERM unmounts\n`);
-    const signal = await new Promise<string>((resolve) => unmountOnSignals(mount, { onUnmounted: (s) => resolve(s) }));
-    saveState(file, host.state);
-    io.stdout(`unmounted ${mountpoint} (${signal})\n`);
-    return EXIT_OK;
   },
 };
+
+async function serve(file: string, mountpoint: string, io: CliIO): Promise<number> {
+  let host: SimHost;
+  try {
+    host = new SimHost(loadState(file));
+  } catch (err) {
+    return reportRefusal(io, asRefusal(err), false);
+  }
+  let mount;
+  try {
+    if (!statSync(mountpoint).isDirectory()) {
+      throw new ZmdevError({ code: 'ENOTDIR', message: `mountpoint ${mountpoint} is not a directory; give an existing empty directory` });
+    }
+    mount = await mountSysfs(new SimSysfs(host), mountpoint, { onChange: () => saveState(file, host.state) });
+  } catch (err) {
+    const known = asRefusal(err);
+    return reportRefusal(io, known instanceof ZmdevError ? known
+      : new ZmdevError({ code: 'EMOUNT', message: `FUSE could not mount ${mountpoint}: ${(err as Error).message}`, cause: err }), false);
+  }
+  io.stderr(`zmdev: holding ${file}.lock while serving: other zmdev runs that change ${file} wait until it is unmounted\n`);
+  io.stdout(`serving ${file} at ${mountpoint}; SIGINT or SIGTERM unmounts\n`);
+  const signal = await new Promise<string>((resolve) => unmountOnSignals(mount, { onUnmounted: (s) => resolve(s) }));
+  saveState(file, host.state);
+  io.stdout(`unmounted ${mountpoint} (${signal})\n`);
+  return EXIT_OK;
+}

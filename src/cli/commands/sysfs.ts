@@ -2,8 +2,8 @@
 // but with the errno and the kernel's explanation when it refuses.
 import type { Command } from '../command.js';
 import { EXIT_OK, UsageError } from '../context.js';
-import { hostHelp, hostOptions, openHost } from '../host.js';
-import { printJson, reportRefusal } from '../report.js';
+import { checkHostOptions, hostHelp, hostOptions, lockSimHost, openHost, type OpenHost } from '../host.js';
+import { asRefusal, printJson, reportRefusal } from '../report.js';
 
 const catUsage = 'usage: zmdev sysfs cat PATH [--sim FILE | --sysfs DIR] [--json]';
 const writeUsage = 'usage: zmdev sysfs write PATH DATA [--sim FILE | --sysfs DIR] [--json]';
@@ -37,8 +37,8 @@ export const sysfsWrite: Command = {
   help: `${writeUsage}
 
 Writes exactly DATA (add a newline yourself, e.g. $'5\\n' in bash) and reports the kernel's
-answer. Put -- before DATA that starts with '-'. A simulated host is saved afterwards, refused
-or not (a refusal can still leave kernel log lines).
+answer. Put -- before DATA that starts with '-'. A simulated host is locked (FILE.lock) from
+loading to saving, and saved afterwards, refused or not (a refusal can still leave kernel log lines).
 
 ${hostHelp}`,
   options: { ...hostOptions, json: { type: 'boolean' } },
@@ -46,16 +46,33 @@ ${hostHelp}`,
     if (args.positionals.length !== 2) throw new UsageError('give PATH and DATA', writeUsage);
     const [p, data] = args.positionals as [string, string];
     const json = args.values.json === true;
-    const host = openHost(args, writeUsage);
+    checkHostOptions(args, writeUsage);
+    // Load, write and save under the state file's lock, as every other command that changes it.
+    let release: () => void;
+    let host: OpenHost;
+    try {
+      release = lockSimHost(args);
+    } catch (err) {
+      return reportRefusal(io, asRefusal(err), json);
+    }
     let code: number;
     try {
-      const n = host.io.write(p, data);
-      if (json) printJson(io, { path: p, written: n });
-      code = EXIT_OK;
-    } catch (err) {
-      code = reportRefusal(io, err, json);
+      try {
+        host = openHost(args, writeUsage);
+      } catch (err) {
+        return reportRefusal(io, asRefusal(err), json);
+      }
+      try {
+        const n = host.io.write(p, data);
+        if (json) printJson(io, { path: p, written: n });
+        code = EXIT_OK;
+      } catch (err) {
+        code = reportRefusal(io, err, json);
+      } finally {
+        host.save();
+      }
     } finally {
-      host.save();
+      release();
     }
     return code;
   },
