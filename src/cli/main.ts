@@ -17,7 +17,7 @@ import { hoistHostOptions } from './host.js';
 import type { LockOptions } from '../ap/lock.js';
 import { EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError, type CliIO } from './context.js';
 
-const commands: Command[] = [
+export const commands: Command[] = [
   listCmd, masksCmd, masksSetCmd, mdevCreate, mdevList, mdevShow, mdevAssign, mdevUnassign, mdevRemove, checkCmd,
   maskEval, simInit, simLog, simMount, sysfsCat, sysfsWrite, sysfsLs, demoCommand(main),
   qemuArgsCmd, xmlHostdevCmd, xmlNodedevCmd, guestCpuCheck, guestAttach, guestDetach,
@@ -29,18 +29,46 @@ export function version(): string {
 }
 
 function overview(): string {
-  const width = Math.max(...commands.map((c) => c.path.join(' ').length));
   return [
     'usage: zmdev <command> [options]',
     '',
     'AP crypto passthrough for KVM on IBM Z: masks, vfio-ap mediated devices, guests.',
     '',
     'Commands:',
-    ...commands.map((c) => `  ${c.path.join(' ').padEnd(width)}  ${c.summary}`),
+    ...commandList(commands),
     '',
     'zmdev <command> --help shows a command\'s options; zmdev --version prints the version.',
     '',
   ].join('\n');
+}
+
+/** The commands under a group of words (`mdev` → mdev create, mdev list …). */
+function subcommands(words: string[]): Command[] {
+  return commands.filter((c) => c.path.length > words.length && words.every((w, i) => c.path[i] === w));
+}
+
+function commandList(cmds: Command[]): string[] {
+  const width = Math.max(...cmds.map((c) => c.path.join(' ').length));
+  return cmds.map((c) => `  ${c.path.join(' ').padEnd(width)}  ${c.summary}`);
+}
+
+/** A group's help: its subcommands with their summaries. */
+function groupHelp(words: string[]): string {
+  const name = words.join(' ');
+  return [`usage: zmdev ${name} <command> [options]`, '', 'Commands:', ...commandList(subcommands(words)), '',
+    `zmdev ${name} <command> --help shows a command's options.`, ''].join('\n');
+}
+
+/** A command's help, with the commands under it when it is also a group (masks → masks set). */
+function commandHelp(cmd: Command): string {
+  const under = subcommands(cmd.path);
+  return `${cmd.help}\n${under.length ? `\nCommands:\n${commandList(under).join('\n')}\n` : ''}`;
+}
+
+/** -h or --help among a command's arguments, before any `--`. */
+function asksHelp(rest: string[]): boolean {
+  const end = rest.indexOf('--');
+  return (end < 0 ? rest : rest.slice(0, end)).some((a) => a === '-h' || a === '--help');
 }
 
 // Longest paths first, so `masks set` wins over `masks`.
@@ -61,7 +89,8 @@ export async function main(rawArgv: string[], io: CliIO, options: MainOptions = 
   const [first] = argv;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
     const topic = first === 'help' ? findCommand(argv.slice(1)) : undefined;
-    io.stdout(topic ? `${topic.cmd.help}\n` : overview());
+    const group = first === 'help' && !topic && argv[1] !== undefined && subcommands([argv[1]]).length ? [argv[1]] : undefined;
+    io.stdout(topic ? commandHelp(topic.cmd) : group ? groupHelp(group) : overview());
     return first === undefined ? EXIT_USAGE : EXIT_OK;
   }
   if (first === '--version' || first === '-V') {
@@ -71,13 +100,17 @@ export async function main(rawArgv: string[], io: CliIO, options: MainOptions = 
   const found = findCommand(argv);
   try {
     if (!found) {
-      const group = commands.filter((c) => c.path[0] === first);
+      const group = subcommands([first]);
+      if (group.length && asksHelp(argv.slice(1))) {
+        io.stdout(groupHelp([first]));
+        return EXIT_OK;
+      }
       throw new UsageError(group.length
         ? `'${argv.slice(0, 2).join(' ')}' is not a command; try ${group.map((c) => `'zmdev ${c.path.join(' ')}'`).join(', ')}`
         : `'${first}' is not a zmdev command (see zmdev --help)`, 'usage: zmdev <command> [options]');
     }
-    if (found.rest.includes('--help') && !found.rest.slice(0, found.rest.indexOf('--help')).includes('--')) {
-      io.stdout(`${found.cmd.help}\n`);
+    if (asksHelp(found.rest)) {
+      io.stdout(commandHelp(found.cmd));
       return EXIT_OK;
     }
     return await found.cmd.run({ ...parseCommandArgs(found.cmd, found.rest), lock: options.lock }, io);
