@@ -25,9 +25,9 @@ export interface ParsedArgs {
 
 /** Parses a command's arguments strictly; a mistake becomes a UsageError naming the fix. */
 export function parseCommandArgs(cmd: Command, argv: string[]): ParsedArgs {
+  let r;
   try {
-    const r = parseArgs({ args: argv, options: cmd.options, allowPositionals: true, strict: true });
-    return { values: r.values, positionals: r.positionals };
+    r = parseArgs({ args: argv, options: cmd.options, allowPositionals: true, strict: true, tokens: true });
   } catch (err) {
     const msg = (err as Error).message;
     // "-5,-6" is a SPEC, not an option: say how to pass it.
@@ -36,5 +36,23 @@ export function parseCommandArgs(cmd: Command, argv: string[]): ParsedArgs {
       ? ` (a value that starts with '-' must come after '--', e.g. \`zmdev ${cmd.path.join(' ')} -- ${dashArg}\`)`
       : '';
     throw new UsageError(`${msg.replace(/\. To specify a positional argument.*$/s, '')}${hint}`, cmd.usage);
+  }
+  // parseArgs keeps the last of repeated values: a second --uuid would silently win.
+  const seen = new Map<string, string>();
+  for (const tok of r.tokens) {
+    if (tok.kind !== 'option' || tok.value === undefined || cmd.options[tok.name]?.multiple) continue;
+    const first = seen.get(tok.name);
+    if (first !== undefined) {
+      throw new UsageError(`--${tok.name} is given twice (${JSON.stringify(first)}, then ${JSON.stringify(tok.value)}); give it once`, cmd.usage);
+    }
+    seen.set(tok.name, tok.value);
+  }
+  return { values: r.values, positionals: r.positionals };
+}
+
+/** For a command without arguments: a positional one is a mistake, not something to ignore. */
+export function noPositionals(cmd: Pick<Command, 'path' | 'usage'>, { positionals }: ParsedArgs): void {
+  if (positionals.length) {
+    throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}: zmdev ${cmd.path.join(' ')} takes no arguments`, cmd.usage);
   }
 }

@@ -113,6 +113,13 @@ export async function main(rawArgv: string[], io: CliIO, options: MainOptions = 
       io.stdout(commandHelp(found.cmd));
       return EXIT_OK;
     }
+    const under = subcommands(found.cmd.path);
+    const word = found.rest[0];
+    if (under.length && word !== undefined && !word.startsWith('-')) {
+      // `masks setx` is a mistyped subcommand, not an argument for `masks`.
+      throw new UsageError(`'${[...found.cmd.path, word].join(' ')}' is not a command; try ${under.map((c) => `'zmdev ${c.path.join(' ')}'`).join(', ')}`,
+        found.cmd.usage);
+    }
     return await found.cmd.run({ ...parseCommandArgs(found.cmd, found.rest), lock: options.lock }, io);
   } catch (err) {
     if (err instanceof UsageError) {

@@ -5,7 +5,7 @@ import { formatRanges, quoteRanges } from '../../mask/ranges.js';
 import { guestUsability, readInventory } from '../../ap/inventory.js';
 import { formatLszcrypt, lszcryptReport } from '../../ap/lszcrypt.js';
 import { checkMaskPlan, type MaskChange, type MaskPlan } from '../../ap/bus.js';
-import type { Command } from '../command.js';
+import { noPositionals, type Command } from '../command.js';
 import { UsageError } from '../context.js';
 import { hostHelp, hostOptions } from '../host.js';
 import { runOnAp } from '../ap-run.js';
@@ -27,6 +27,7 @@ can use it (and why not).
 ${hostHelp}`,
   options: { ...hostOptions, json: { type: 'boolean' }, verbose: { type: 'boolean', short: 'V' } },
   run(args, io) {
+    noPositionals(listCmd, args);
     return runOnAp(args, listUsage, io, 'reads', (ap, json) => {
       const inv = readInventory(ap.io);
       if (json) {
@@ -52,6 +53,7 @@ other queue is free for vfio_ap. --json prints {"apmask": {"mask": "0x…", "ids
 ${hostHelp}`,
   options: { ...hostOptions, json: { type: 'boolean' } },
   run(args, io) {
+    noPositionals(masksCmd, args);
     return runOnAp(args, masksUsage, io, 'reads', (ap, json) => {
       const m = ap.masks();
       if (json) {

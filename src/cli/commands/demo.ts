@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Command } from '../command.js';
+import { noPositionals, type Command } from '../command.js';
 import { EXIT_OK, type CliIO } from '../context.js';
 
 const usage = 'usage: zmdev demo [--kernel 6.15|6.0|5.15]';
@@ -68,7 +68,9 @@ Creates a temporary simulated host (the product documentation's: adapters 00, 01
 matrix and guest matrix, and shows the refusals zmdev explains. Every step is the zmdev command
 a user would type, with its output. Nothing outside a temporary folder is touched.`,
     options: { kernel: { type: 'string' } },
-    async run({ values }, io) {
+    async run(args, io) {
+      noPositionals({ path: ['demo'], usage }, args);
+      const { values } = args;
       const kernel = typeof values.kernel === 'string' ? values.kernel : '6.15';
       const dir = mkdtempSync(path.join(tmpdir(), 'zmdev-demo-'));
       // The steps name host.json and plan.json as a user would, in the demo's own folder.

@@ -4,7 +4,7 @@ import type { MatrixChange, ChangeResult } from '../../ap/mdev.js';
 import type { MdevInfo } from '../../ap/mdev-read.js';
 import { formatApqn } from '../../mask/apqn.js';
 import type { ApMask } from '../../mask/ap-mask.js';
-import type { Command, OptionSpec, ParsedArgs } from '../command.js';
+import { noPositionals, type Command, type OptionSpec, type ParsedArgs } from '../command.js';
 import { UsageError } from '../context.js';
 import { hostHelp, hostOptions } from '../host.js';
 import { optionList, runOnAp } from '../ap-run.js';
@@ -97,6 +97,7 @@ export const mdevList: Command = {
   help: `${listUsage}\n\n${hostHelp}`,
   options: { ...hostOptions, json: { type: 'boolean' } },
   run(args, io) {
+    noPositionals(mdevList, args);
     return runOnAp(args, listUsage, io, 'reads', (ap, json) => {
       const infos = ap.mdevs().map((u) => ap.mdev(u));
       if (json) printJson(io, infos.map(mdevJson));
