@@ -1,6 +1,8 @@
 // A command of the zmdev CLI: its words, its options (node:util parseArgs), and what it does.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { LockOptions } from '../ap/lock.js';
+import { checkUuid } from '../ap/paths.js';
+import { ZmdevError } from '../errors.js';
 import { UsageError, type CliIO } from './context.js';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
@@ -54,5 +56,19 @@ export function parseCommandArgs(cmd: Command, argv: string[]): ParsedArgs {
 export function noPositionals(cmd: Pick<Command, 'path' | 'usage'>, { positionals }: ParsedArgs): void {
   if (positionals.length) {
     throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}: zmdev ${cmd.path.join(' ')} takes no arguments`, cmd.usage);
+  }
+}
+
+/**
+ * A UUID given on the command line, checked before any host is opened: a malformed one is a
+ * mistake in the call (exit 2) with the rule and the fix, not a refusal of the host's.
+ */
+export function uuidArg(text: string, usage: string, option?: string): string {
+  try {
+    return checkUuid(text);
+  } catch (e) {
+    /* c8 ignore next -- checkUuid throws only its EINVAL */
+    if (!(e instanceof ZmdevError)) throw e;
+    throw new UsageError(`${option ? `${option} ` : ''}${e.message}`, usage);
   }
 }

@@ -62,3 +62,17 @@ t.test('an option that takes one value may be given once', async (t) => {
   const ids = await zmdev('mdev', 'create', '--adapter', '1', '--adapter', '2', '--dry-run', '--sysfs', '/nonexistent');
   t.equal(ids.code, 1, 'two adapters are fine: the missing host is what refuses');
 });
+
+t.test('a malformed UUID is a usage error naming the input, the rule and the fix', async (t) => {
+  const pos = [['mdev', 'show'], ['mdev', 'assign'], ['mdev', 'unassign'], ['mdev', 'remove'], ['qemu-args'], ['xml', 'hostdev'], ['xml', 'nodedev']];
+  for (const argv of [...pos.map((p) => [...p, 'not-a-uuid']), ['guest', 'attach', '--qmp', 's', 'not-a-uuid'], ['mdev', 'create', '--uuid', 'not-a-uuid']]) {
+    const r = await zmdev(...argv, ...SIM);
+    t.equal(r.code, 2, argv.join(' '));
+    t.match(r.stderr, /^zmdev: (--uuid )?"not-a-uuid" is not a UUID: give 8-4-4-4-12 hex digits such as 4b0518fd-9237-493f-93c8-c5597f8006a3 \(uuidgen makes one\)\nusage: zmdev /,
+      argv.join(' '));
+    t.equal(r.stdout, '', argv.join(' '));
+  }
+  const j = await zmdev('mdev', 'remove', '../../etc', '--json', ...SIM);
+  t.equal(j.code, 2, 'also with --json: usage errors go to stderr');
+  t.match(j.stderr, /"\.\.\/\.\.\/etc" is not a UUID/);
+});

@@ -5,7 +5,7 @@ import { apCpuFeatures, vfioApDeviceArgs, vfioApDeviceJsonArgs } from '../../gue
 import { hostdevXml, nodeDeviceXml } from '../../guest/xml.js';
 import { formatApqn } from '../../mask/apqn.js';
 import { QmpClient } from '../../qmp/client.js';
-import type { Command } from '../command.js';
+import { uuidArg, type Command } from '../command.js';
 import { EXIT_OK, UsageError, type CliIO } from '../context.js';
 import { hostHelp, hostOptions, openApHost } from '../host.js';
 import { runOnAp } from '../ap-run.js';
@@ -18,7 +18,7 @@ function shQuote(arg: string): string {
 
 function oneUuid(positionals: string[], usage: string): string {
   if (positionals.length !== 1) throw new UsageError('give one UUID', usage);
-  return positionals[0]!;
+  return uuidArg(positionals[0]!, usage);
 }
 
 const argsUsage = 'usage: zmdev qemu-args UUID [--id ID] [--json] [--sim FILE | --sysfs DIR]';

@@ -4,7 +4,7 @@ import type { MatrixChange, ChangeResult } from '../../ap/mdev.js';
 import type { MdevInfo } from '../../ap/mdev-read.js';
 import { formatApqn } from '../../mask/apqn.js';
 import type { ApMask } from '../../mask/ap-mask.js';
-import { noPositionals, type Command, type OptionSpec, type ParsedArgs } from '../command.js';
+import { noPositionals, uuidArg, type Command, type OptionSpec, type ParsedArgs } from '../command.js';
 import { UsageError } from '../context.js';
 import { hostHelp, hostOptions } from '../host.js';
 import { optionList, runOnAp } from '../ap-run.js';
@@ -80,8 +80,9 @@ ${hostHelp}`,
   run(args, io) {
     if (args.positionals.length) throw new UsageError(`unexpected ${JSON.stringify(args.positionals[0])}`, createUsage);
     const dryRun = args.values['dry-run'] === true;
+    const uuid = typeof args.values.uuid === 'string' ? uuidArg(args.values.uuid, createUsage, '--uuid') : undefined;
     return runOnAp(args, createUsage, io, dryRun ? 'reads' : 'changes', (ap, json) => {
-      const r = ap.createMdev({ ...idsOf(args), uuid: args.values.uuid as string | undefined, dryRun });
+      const r = ap.createMdev({ ...idsOf(args), uuid, dryRun });
       if (json) printJson(io, { uuid: r.uuid, method: r.method, writes: r.writes, dryRun });
       else io.stdout(dryRun ? `the checks pass: mdev ${r.uuid} can be created\n` : `${r.uuid}\n`);
     });
@@ -121,8 +122,9 @@ ${hostHelp}`,
   options: { ...hostOptions, json: { type: 'boolean' } },
   run(args, io) {
     if (args.positionals.length !== 1) throw new UsageError('give one UUID', showUsage);
+    const uuid = uuidArg(args.positionals[0]!, showUsage);
     return runOnAp(args, showUsage, io, 'reads', (ap, json) => {
-      const info = ap.mdev(args.positionals[0]!);
+      const info = ap.mdev(uuid);
       if (json) printJson(io, mdevJson(info));
       else io.stdout(mdevText(info));
     });
@@ -148,10 +150,11 @@ ${hostHelp}`,
     options: { ...hostOptions, ...idOptions, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } },
     run(args, io) {
       if (args.positionals.length !== 1) throw new UsageError('give one UUID', usage);
+      const uuid = uuidArg(args.positionals[0]!, usage);
       const dryRun = args.values['dry-run'] === true;
       return runOnAp(args, usage, io, dryRun ? 'reads' : 'changes', (ap, json) => {
         const change = idsOf(args);
-        const r = verb === 'assign' ? ap.assign(args.positionals[0]!, change, { dryRun }) : ap.unassign(args.positionals[0]!, change, { dryRun });
+        const r = verb === 'assign' ? ap.assign(uuid, change, { dryRun }) : ap.unassign(uuid, change, { dryRun });
         if (json) printJson(io, { uuid: r.uuid, method: r.method, writes: r.writes, dryRun });
         else io.stdout(changeText(r, dryRun));
       });
@@ -172,10 +175,11 @@ export const mdevRemove: Command = {
   options: { ...hostOptions, json: { type: 'boolean' } },
   run(args, io) {
     if (args.positionals.length !== 1) throw new UsageError('give one UUID', removeUsage);
+    const uuid = uuidArg(args.positionals[0]!, removeUsage);
     return runOnAp(args, removeUsage, io, 'changes', (ap, json) => {
-      ap.removeMdev(args.positionals[0]!);
-      if (json) printJson(io, { removed: args.positionals[0]!.toLowerCase() });
-      else io.stdout(`removed ${args.positionals[0]!.toLowerCase()}\n`);
+      ap.removeMdev(uuid);
+      if (json) printJson(io, { removed: uuid });
+      else io.stdout(`removed ${uuid}\n`);
     });
   },
 };
