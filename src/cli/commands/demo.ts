@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { noPositionals, type Command } from '../command.js';
 import { EXIT_OK, type CliIO } from '../context.js';
+import { printJson } from '../report.js';
 
-const usage = 'usage: zmdev demo [--kernel 6.15|6.0|5.15]';
+const usage = 'usage: zmdev demo [--kernel 6.15|6.0|5.15] [--json]';
 
 type Run = (argv: string[], io: CliIO) => Promise<number>;
 
@@ -66,8 +67,9 @@ export function demoCommand(run: Run): Command {
 Creates a temporary simulated host (the product documentation's: adapters 00, 01, 0a; domains
 0001, 0002, 0004, 001b), frees every queue but 01.001b, creates the example's mdev, shows its
 matrix and guest matrix, and shows the refusals zmdev explains. Every step is the zmdev command
-a user would type, with its output. Nothing outside a temporary folder is touched.`,
-    options: { kernel: { type: 'string' } },
+a user would type, with its output. Nothing outside a temporary folder is touched. --json prints
+{"dir", "plan", "steps": [{"say", "argv", "status", "output"}]}.`,
+    options: { kernel: { type: 'string' }, json: { type: 'boolean' } },
     async run(args, io) {
       noPositionals({ path: ['demo'], usage }, args);
       const { values } = args;
@@ -78,13 +80,19 @@ a user would type, with its output. Nothing outside a temporary folder is touche
       try {
         process.chdir(dir);
         writeFileSync('plan.json', `${JSON.stringify(plan, null, 2)}\n`);
-        io.stdout(`zmdev demo: the product documentation's procedure on a simulated host, in ${dir}\n(plan.json: ${JSON.stringify(plan)})\n`);
+        const json = values.json === true;
+        const done: Array<{ say?: string; argv: string[]; status: number; output: string }> = [];
+        if (!json) io.stdout(`zmdev demo: the product documentation's procedure on a simulated host, in ${dir}\n(plan.json: ${JSON.stringify(plan)})\n`);
         for (const step of steps(kernel)) {
-          if (step.say) io.stdout(`\n# ${step.say}\n`);
-          io.stdout(`$ zmdev ${step.argv.map(shellWord).join(' ')}\n`);
-          const status = await run(step.argv, { stdout: io.stdout, stderr: io.stdout });
-          if (status !== EXIT_OK) io.stdout(`(exit status ${status})\n`);
+          if (step.say && !json) io.stdout(`\n# ${step.say}\n`);
+          if (!json) io.stdout(`$ zmdev ${step.argv.map(shellWord).join(' ')}\n`);
+          let output = '';
+          const stepIO = json ? { stdout: (t: string) => void (output += t), stderr: (t: string) => void (output += t) } : { stdout: io.stdout, stderr: io.stdout };
+          const status = await run(step.argv, stepIO);
+          if (status !== EXIT_OK && !json) io.stdout(`(exit status ${status})\n`);
+          done.push({ ...(step.say ? { say: step.say } : {}), argv: step.argv, status, output });
         }
+        if (json) printJson(io, { dir, plan, steps: done });
       } finally {
         process.chdir(cwd);
         rmSync(dir, { recursive: true, force: true });

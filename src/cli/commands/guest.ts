@@ -52,7 +52,13 @@ ${hostHelp}`,
   },
 };
 
-const hostdevUsage = 'usage: zmdev xml hostdev UUID [--unmanaged] [--sim FILE | --sysfs DIR]';
+/** XML as it is, or with --json an object that carries it as a string (JSON means JSON). */
+function xmlOut(io: CliIO, json: boolean, uuid: string, xml: string): void {
+  if (json) printJson(io, { uuid, xml });
+  else io.stdout(xml);
+}
+
+const hostdevUsage = 'usage: zmdev xml hostdev UUID [--unmanaged] [--json] [--sim FILE | --sysfs DIR]';
 
 export const xmlHostdevCmd: Command = {
   path: ['xml', 'hostdev'],
@@ -63,19 +69,20 @@ export const xmlHostdevCmd: Command = {
 Reads the mdev first (it must exist), then prints the element for the domain's <devices>.
 
   --unmanaged  write managed='no'
+  --json       print {"uuid", "xml"} with the element as a string
 
 ${hostHelp}`,
   options: { ...hostOptions, unmanaged: { type: 'boolean' }, json: { type: 'boolean' } },
   run(args, io) {
     const uuid = oneUuid(args.positionals, hostdevUsage);
-    return runOnAp(args, hostdevUsage, io, 'reads', (ap) => {
+    return runOnAp(args, hostdevUsage, io, 'reads', (ap, json) => {
       ap.mdev(uuid);
-      io.stdout(hostdevXml(uuid, args.values.unmanaged === true ? { managed: false } : {}));
+      xmlOut(io, json, uuid, hostdevXml(uuid, args.values.unmanaged === true ? { managed: false } : {}));
     });
   },
 };
 
-const nodedevUsage = 'usage: zmdev xml nodedev UUID [--define] [--sim FILE | --sysfs DIR]';
+const nodedevUsage = 'usage: zmdev xml nodedev UUID [--define] [--json] [--sim FILE | --sysfs DIR]';
 
 export const xmlNodedevCmd: Command = {
   path: ['xml', 'nodedev'],
@@ -85,14 +92,14 @@ export const xmlNodedevCmd: Command = {
 
 Prints the full form (with <name>mdev_<uuid>_matrix</name> first, as libvirt's schema wants), or with
 --define the form the product documentation gives to virsh nodedev-define. Adapters, domains and
-control domains are written as 0x%02x and 0x%04x.
+control domains are written as 0x%02x and 0x%04x. --json prints {"uuid", "xml"} with the XML as a string.
 
 ${hostHelp}`,
   options: { ...hostOptions, define: { type: 'boolean' }, json: { type: 'boolean' } },
   run(args, io) {
     const uuid = oneUuid(args.positionals, nodedevUsage);
-    return runOnAp(args, nodedevUsage, io, 'reads', (ap) => {
-      io.stdout(nodeDeviceXml(ap.mdev(uuid), { define: args.values.define === true }));
+    return runOnAp(args, nodedevUsage, io, 'reads', (ap, json) => {
+      xmlOut(io, json, uuid, nodeDeviceXml(ap.mdev(uuid), { define: args.values.define === true }));
     });
   },
 };

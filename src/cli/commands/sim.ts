@@ -78,7 +78,7 @@ export const simLog: Command = {
   },
 };
 
-const mountUsage = 'usage: zmdev sim mount FILE MOUNTPOINT';
+const mountUsage = 'usage: zmdev sim mount FILE MOUNTPOINT [--json]';
 
 export const simMount: Command = {
   path: ['sim', 'mount'],
@@ -90,9 +90,12 @@ Serves the simulated host in FILE at MOUNTPOINT (an existing empty directory) un
 SIGTERM: MOUNTPOINT/bus/ap/apmask, MOUNTPOINT/devices/vfio_ap/matrix/…, and so on. Shells,
 mdevctl and zmdev --sysfs MOUNTPOINT see the kernel's bytes and errno through real syscalls.
 Every accepted write is saved to FILE at once. FILE's lock (FILE.lock) is held while it is
-served, so other zmdev runs that change FILE wait. Needs root (or FUSE rights) and /dev/fuse.`,
-  options: {},
-  async run({ positionals, lock }, io) {
+served, so other zmdev runs that change FILE wait. Needs root (or FUSE rights) and /dev/fuse.
+With --json the progress lines go to stderr and {"file", "mountpoint", "signal"} is printed once
+unmounted; a refusal prints {"error": {…}}.`,
+  options: { json: { type: 'boolean' } },
+  async run({ positionals, lock, values }, io) {
+    const json = values.json === true;
     if (positionals.length !== 2) throw new UsageError('give FILE and MOUNTPOINT', mountUsage);
     const [file, mountpoint] = positionals as [string, string];
     // Every accepted write changes FILE: hold its lock for the whole time it is served.
@@ -100,22 +103,22 @@ served, so other zmdev runs that change FILE wait. Needs root (or FUSE rights) a
     try {
       release = lockStateFile(file, lock);
     } catch (err) {
-      return reportRefusal(io, asRefusal(err), false);
+      return reportRefusal(io, asRefusal(err), json);
     }
     try {
-      return await serve(file, mountpoint, io);
+      return await serve(file, mountpoint, io, json);
     } finally {
       release();
     }
   },
 };
 
-async function serve(file: string, mountpoint: string, io: CliIO): Promise<number> {
+async function serve(file: string, mountpoint: string, io: CliIO, json: boolean): Promise<number> {
   let host: SimHost;
   try {
     host = new SimHost(loadState(file));
   } catch (err) {
-    return reportRefusal(io, asRefusal(err), false);
+    return reportRefusal(io, asRefusal(err), json);
   }
   let mount;
   try {
@@ -126,12 +129,15 @@ async function serve(file: string, mountpoint: string, io: CliIO): Promise<numbe
   } catch (err) {
     const known = asRefusal(err);
     return reportRefusal(io, known instanceof ZmdevError ? known
-      : new ZmdevError({ code: 'EMOUNT', message: `FUSE could not mount ${mountpoint}: ${(err as Error).message}`, cause: err }), false);
+      : new ZmdevError({ code: 'EMOUNT', message: `FUSE could not mount ${mountpoint}: ${(err as Error).message}`, cause: err }), json);
   }
   io.stderr(`zmdev: holding ${file}.lock while serving: other zmdev runs that change ${file} wait until it is unmounted\n`);
-  io.stdout(`serving ${file} at ${mountpoint}; SIGINT or SIGTERM unmounts\n`);
+  // Progress is for people; with --json stdout carries only the JSON.
+  const progress = json ? io.stderr : io.stdout;
+  progress(`serving ${file} at ${mountpoint}; SIGINT or SIGTERM unmounts\n`);
   const signal = await new Promise<string>((resolve) => unmountOnSignals(mount, { onUnmounted: (s) => resolve(s) }));
   saveState(file, host.state);
-  io.stdout(`unmounted ${mountpoint} (${signal})\n`);
+  progress(`unmounted ${mountpoint} (${signal})\n`);
+  if (json) printJson(io, { file, mountpoint, signal });
   return EXIT_OK;
 }
