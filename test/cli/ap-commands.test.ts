@@ -177,8 +177,8 @@ t.test('a simulated host is locked while a command works on it', async (t) => {
   t.teardown(() => rmSync(`${file}.lock`, { force: true }));
   // Our own PID holds the lock: the command waits, then gives up with EBUSY naming the owner.
   const started = Date.now();
-  const { openApHost } = await import('../../src/cli/host.js');
-  t.throws(() => openApHost({ values: { sim: file }, positionals: [] }, 'usage', 'changes', { timeoutMs: 200 }), { code: 'EBUSY' });
+  const { openHostSession } = await import('../../src/cli/host.js');
+  t.throws(() => openHostSession({ sim: file }, 'changes', { timeoutMs: 200 }), { code: 'EBUSY' });
   t.ok(Date.now() - started >= 150);
 });
 

@@ -4,32 +4,32 @@ import t from 'tap';
 import { commands } from '../../src/cli/main.js';
 import { zmdev } from './helpers.js';
 
-const groups = [...new Set(commands.filter((c) => c.path.length > 1).map((c) => c.path[0]!))];
+const groups = [...new Set(commands.filter((c) => c.words.length > 1).map((c) => c.words[0]!))];
 
 t.test('every command answers -h and --help with its usage, exit 0', async (t) => {
   t.ok(commands.length >= 24);
   for (const cmd of commands) {
     for (const flag of ['-h', '--help']) {
-      const r = await zmdev(...cmd.path, flag);
-      const name = `${cmd.path.join(' ')} ${flag}`;
+      const r = await zmdev(...cmd.words, flag);
+      const name = `${cmd.words.join(' ')} ${flag}`;
       t.equal(r.code, 0, name);
-      t.ok(r.stdout.startsWith(`usage: zmdev ${cmd.path.join(' ')}`), name);
+      t.ok(r.stdout.startsWith(`usage: zmdev ${cmd.words.join(' ')}`), name);
       t.equal(r.stderr, '', name);
     }
     // Among other arguments too, and after host options given before the command.
-    t.equal((await zmdev('--sim', 'nowhere.json', ...cmd.path, 'x', '-h')).code, 0, `${cmd.path.join(' ')} x -h`);
+    t.equal((await zmdev('--sim', 'nowhere.json', ...cmd.words, 'x', '-h')).code, 0, `${cmd.words.join(' ')} x -h`);
   }
 });
 
 t.test('every group answers -h, --help and help GROUP with its subcommands, exit 0', async (t) => {
   t.same(groups.sort(), ['guest', 'mask', 'masks', 'mdev', 'sim', 'sysfs', 'xml']);
   for (const g of groups) {
-    const under = commands.filter((c) => c.path.length > 1 && c.path[0] === g);
+    const under = commands.filter((c) => c.words.length > 1 && c.words[0] === g);
     for (const argv of [[g, '-h'], [g, '--help'], ['help', g], [g, 'nope', '--help']]) {
       const r = await zmdev(...argv);
       t.equal(r.code, 0, argv.join(' '));
       t.equal(r.stderr, '', argv.join(' '));
-      for (const c of under) t.match(r.stdout, `  ${c.path.join(' ')}  `, `${argv.join(' ')} lists ${c.path.join(' ')}`);
+      for (const c of under) t.match(r.stdout, `  ${c.words.join(' ')}  `, `${argv.join(' ')} lists ${c.words.join(' ')}`);
     }
   }
   const mdev = await zmdev('mdev', '--help');

@@ -43,7 +43,7 @@ t.test('every command takes --json and prints JSON with it', async (t) => {
     t.ok(body !== null && typeof body === 'object', name);
     outputs[name] = body;
   }
-  t.same(commands.map((c) => c.path.join(' ')).filter((n) => !(n in table)), [], 'every command is in the table');
+  t.same(commands.map((c) => c.words.join(' ')).filter((n) => !(n in table)), [], 'every command is in the table');
   t.match(outputs['xml hostdev'], { uuid: U, xml: new RegExp(`^<hostdev mode='subsystem' type='mdev' model='vfio-ap'>\n[^]*<address uuid='${U}'/>`) },
     'the XML as a string field');
   t.match(outputs['xml nodedev'], { uuid: U, xml: /^<device>\n {2}<name>mdev_4b0518fd/ });

@@ -19,10 +19,10 @@ const full: Record<string, string[]> = {
 
 t.test('an unexpected argument is a usage error on every command that has a fixed number', async (t) => {
   for (const cmd of commands) {
-    const name = cmd.path.join(' ');
+    const name = cmd.words.join(' ');
     if (name === 'masks set') continue; // takes any number of settings, each checked
     t.ok(full[name], `${name} is in the table`);
-    const r = await zmdev(...cmd.path, ...full[name]!, 'extra', ...SIM);
+    const r = await zmdev(...cmd.words, ...full[name]!, 'extra', ...SIM);
     t.equal(r.code, 2, `${name} … extra`);
     t.match(r.stderr, /^zmdev: .*\nusage: zmdev /, name);
     t.equal(r.stdout, '', name);
