@@ -1,5 +1,8 @@
-// Which host a command works on: a simulated one kept in a state file (--sim FILE), or a sysfs
-// tree (--sysfs DIR, default /sys). A simulated host is saved back atomically after the command.
+// Which host a command works on — a simulated one kept in a state file (--sim FILE), or a sysfs
+// tree (--sysfs DIR, default /sys) — and the one way to open it: a command that changes a
+// simulated host holds the state file's lock from loading it to saving it, so two zmdev runs on
+// one file never interleave; one that only reads neither waits nor saves (a state file is
+// replaced atomically, so a reader never sees half of one).
 import { ApHost } from '../ap/host.js';
 import { acquireApConfigLock, type LockOptions } from '../ap/lock.js';
 import { AP_BUS } from '../ap/paths.js';
@@ -9,39 +12,78 @@ import { loadState, saveState } from '../sim/state-file.js';
 import { SimSysfs } from '../sim/sysfs.js';
 import { RealSysfs } from '../sysfs/real.js';
 import type { SysfsIO } from '../sysfs/sysfs-io.js';
-import type { OptionSpec, ParsedArgs } from './command.js';
-import { UsageError } from './context.js';
+import type { OptionDecl } from './declare.js';
 
-export const hostOptions: OptionSpec = {
-  sim: { type: 'string' },
-  sysfs: { type: 'string' },
-};
+export const hostOptions = {
+  sim: { type: 'string', value: 'FILE', help: 'work on the simulated host kept in FILE (see zmdev sim init)' },
+  sysfs: { type: 'string', value: 'DIR', help: 'work on the sysfs tree at DIR (default /sys)' },
+} as const satisfies Record<string, OptionDecl>;
 
-export const hostHelp = `  --sim FILE        work on the simulated host kept in FILE (see zmdev sim init)
-  --sysfs DIR       work on the sysfs tree at DIR (default /sys)`;
-
-export interface OpenHost {
+export interface HostSession {
   io: SysfsIO;
   /** What the host is, for messages: "simulated host FILE" or "sysfs at DIR". */
   label: string;
-  /** The simulated host, when --sim was given. */
+  /** The simulated host, when it is one. */
   sim?: SimHost;
-  /** Saves a simulated host back to its file (a no-op for a real tree). */
-  save(): void;
+  /** The state file of a simulated host. */
+  file?: string;
 }
 
-export function openHost({ values }: ParsedArgs, usage: string): OpenHost {
-  const { sim, sysfs } = values;
-  if (typeof sim === 'string' && typeof sysfs === 'string') {
-    throw new UsageError('--sim and --sysfs exclude each other: pick the simulated host or the sysfs tree', usage);
+/** --sim FILE, --sysfs DIR, or neither (the real /sys). */
+export interface HostTarget {
+  sim?: string;
+  sysfs?: string;
+}
+
+/** The lock every zmdev run that changes a state file holds from loading it to saving it. */
+export function lockStateFile(file: string, lock: LockOptions = {}): () => void {
+  return acquireApConfigLock({ ...lock, path: `${file}.lock` });
+}
+
+/**
+ * Opens the host; for a change to a simulated host, under its lock. close() saves a changed
+ * simulated host (also after a refusal, whose kernel log lines belong to its history) and unlocks.
+ */
+export function openHostSession(target: HostTarget, access: 'reads' | 'changes', lock: LockOptions = {}): { session: HostSession; close(): void } {
+  if (target.sim === undefined) {
+    const root = target.sysfs ?? '/sys';
+    return { session: { io: new RealSysfs(root), label: `sysfs at ${root}` }, close: () => undefined };
   }
-  if (typeof sim === 'string') {
-    const file = sim;
-    const host = new SimHost(loadState(file));
-    return { io: new SimSysfs(host), label: `simulated host ${file}`, sim: host, save: () => saveState(file, host.state) };
+  const file = target.sim;
+  const release = access === 'changes' ? lockStateFile(file, lock) : () => undefined;
+  try {
+    const sim = new SimHost(loadState(file));
+    const session: HostSession = { io: new SimSysfs(sim), label: `simulated host ${file}`, sim, file };
+    return {
+      session,
+      close() {
+        try {
+          if (access === 'changes') saveState(file, sim.state);
+        } finally {
+          release();
+        }
+      },
+    };
+  } catch (e) {
+    release();
+    throw e;
   }
-  const root = typeof sysfs === 'string' ? sysfs : '/sys';
-  return { io: new RealSysfs(root), label: `sysfs at ${root}`, save: () => undefined };
+}
+
+/**
+ * The AP host on a session. Refuses a tree without an AP bus, pointing to --sim. A simulated
+ * host is already locked by its session; on a sysfs tree every change takes the s390-tools
+ * configuration lock itself.
+ */
+export function apHostOf(session: HostSession, lock: LockOptions = {}): ApHost {
+  if (!session.io.exists(AP_BUS)) {
+    throw new ZmdevError({
+      code: 'ENOENT',
+      message: `${session.label} has no AP bus (${AP_BUS} is missing: this is not an IBM Z host, or the ap module is not loaded); ` +
+        'to work on a simulated host, create one with `zmdev sim init host.json` and add `--sim host.json`',
+    });
+  }
+  return new ApHost(session.io, { lock: session.sim ? false : lock });
 }
 
 /** `zmdev --sim F cmd …` means `zmdev cmd … --sim F`: host options may stand before the command. */
@@ -62,39 +104,4 @@ export function hoistHostOptions(argv: string[]): string[] {
   const rest = argv.slice(i);
   const dd = rest.indexOf('--');
   return dd < 0 ? [...rest, ...lead] : [...rest.slice(0, dd), ...lead, ...rest.slice(dd)];
-}
-
-/**
- * The AP host a command works on, with the configuration lock held for a simulated host's whole
- * load-change-save (so two zmdev runs on one state file never interleave). Refuses a tree
- * without an AP bus, pointing to --sim. Call done() when finished: it saves and unlocks.
- */
-export function openApHost(args: ParsedArgs, usage: string, lock: LockOptions = {}): { ap: ApHost; host: OpenHost; done(save: boolean): void } {
-  const simFile = args.values.sim;
-  const release = typeof simFile === 'string' ? acquireApConfigLock({ ...lock, path: `${simFile}.lock` }) : () => undefined;
-  try {
-    const host = openHost(args, usage);
-    if (!host.io.exists(AP_BUS)) {
-      throw new ZmdevError({
-        code: 'ENOENT',
-        message: `${host.label} has no AP bus (${AP_BUS} is missing: this is not an IBM Z host, or the ap module is not loaded); ` +
-          'to work on a simulated host, create one with `zmdev sim init host.json` and add `--sim host.json`',
-      });
-    }
-    const ap = new ApHost(host.io, { lock: host.sim ? false : lock });
-    return {
-      ap,
-      host,
-      done(save: boolean) {
-        try {
-          if (save) host.save();
-        } finally {
-          release();
-        }
-      },
-    };
-  } catch (e) {
-    release();
-    throw e;
-  }
 }

@@ -1,61 +1,56 @@
-// zmdev command line: finds the command named by the leading words, parses its options,
-// and turns what happened into text (or JSON) and an exit code.
+// zmdev command line: finds the command named by the leading words and hands it to the
+// lifecycle; answers help, version and mistakes in the words themselves.
 import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseCommandArgs, type Command } from './command.js';
-import { listCmd, masksCmd, masksSetCmd } from './commands/ap.js';
-import { checkCmd } from './commands/check.js';
-import { demoCommand } from './commands/demo.js';
-import { guestAttach, guestCpuCheck, guestDetach, qemuArgsCmd, xmlHostdevCmd, xmlNodedevCmd } from './commands/guest.js';
-import { mdevAssign, mdevCreate, mdevList, mdevRemove, mdevShow, mdevUnassign } from './commands/mdev.js';
-import { maskEval } from './commands/mask-eval.js';
-import { simInit, simLog, simMount } from './commands/sim.js';
-import { sysfsCat, sysfsLs, sysfsWrite } from './commands/sysfs.js';
-import { hoistHostOptions } from './host.js';
+import type { LockOptions } from '../ap/lock.js';
 import { EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError, type CliIO } from './context.js';
+import type { Command, GroupDecl } from './declare.js';
+import { commandHelp, groupHelp, overview, usageLine } from './help.js';
+import { hoistHostOptions } from './host.js';
+import { runCommand } from './lifecycle.js';
+import { commands, commandsUnder, groups } from './registry.js';
 
-const commands: Command[] = [
-  listCmd, masksCmd, masksSetCmd, mdevCreate, mdevList, mdevShow, mdevAssign, mdevUnassign, mdevRemove, checkCmd,
-  maskEval, simInit, simLog, simMount, sysfsCat, sysfsWrite, sysfsLs, demoCommand(main),
-  qemuArgsCmd, xmlHostdevCmd, xmlNodedevCmd, guestCpuCheck, guestAttach, guestDetach,
-];
+export { commands, groups };
+
+export interface MainOptions {
+  /** Lock waiting (timeout, retry); the default is s390-tools' 90 s. */
+  lock?: LockOptions;
+}
 
 export function version(): string {
   const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../package.json');
   return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
 }
 
-function overview(): string {
-  const width = Math.max(...commands.map((c) => c.path.join(' ').length));
-  return [
-    'usage: zmdev <command> [options]',
-    '',
-    'AP crypto passthrough for KVM on IBM Z: masks, vfio-ap mediated devices, guests.',
-    '',
-    'Commands:',
-    ...commands.map((c) => `  ${c.path.join(' ').padEnd(width)}  ${c.summary}`),
-    '',
-    'zmdev <command> --help shows a command\'s options; zmdev --version prints the version.',
-    '',
-  ].join('\n');
-}
-
-// Longest paths first, so `masks set` wins over `masks`.
-const byLongestPath = [...commands].sort((a, b) => b.path.length - a.path.length);
+// Longest words first, so `masks set` wins over `masks`.
+const byLongestPath = [...commands].sort((a, b) => b.words.length - a.words.length);
 
 function findCommand(argv: string[]): { cmd: Command; rest: string[] } | undefined {
-  const cmd = byLongestPath.find((c) => c.path.every((w, i) => argv[i] === w));
-  return cmd && { cmd, rest: argv.slice(cmd.path.length) };
+  const cmd = byLongestPath.find((c) => c.words.every((w, i) => argv[i] === w));
+  return cmd && { cmd, rest: argv.slice(cmd.words.length) };
 }
 
-export async function main(rawArgv: string[], io: CliIO): Promise<number> {
-  const argv = hoistHostOptions(rawArgv);
+function findGroup(word: string | undefined): GroupDecl | undefined {
+  return groups.find((g) => g.word === word);
+}
+
+/** -h or --help among a command's arguments, before any `--`. */
+function asksHelp(rest: string[]): boolean {
+  const end = rest.indexOf('--');
+  return (end < 0 ? rest : rest.slice(0, end)).some((a) => a === '-h' || a === '--help');
+}
+
+const tryList = (cmds: Command[]) => cmds.map((c) => `'zmdev ${c.words.join(' ')}'`).join(', ');
+
+async function dispatch(argv: string[], io: CliIO, options: MainOptions): Promise<number> {
   const [first] = argv;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
     const topic = first === 'help' ? findCommand(argv.slice(1)) : undefined;
-    io.stdout(topic ? `${topic.cmd.help}\n` : overview());
+    const group = first === 'help' && !topic ? findGroup(argv[1]) : undefined;
+    io.stdout(topic ? commandHelp(topic.cmd, commandsUnder(topic.cmd.words))
+      : group ? groupHelp(group, commandsUnder([group.word])) : overview(commands));
     return first === undefined ? EXIT_USAGE : EXIT_OK;
   }
   if (first === '--version' || first === '-V') {
@@ -63,18 +58,32 @@ export async function main(rawArgv: string[], io: CliIO): Promise<number> {
     return EXIT_OK;
   }
   const found = findCommand(argv);
-  try {
-    if (!found) {
-      const group = commands.filter((c) => c.path[0] === first);
-      throw new UsageError(group.length
-        ? `'${argv.slice(0, 2).join(' ')}' is not a command; try ${group.map((c) => `'zmdev ${c.path.join(' ')}'`).join(', ')}`
-        : `'${first}' is not a zmdev command (see zmdev --help)`, 'usage: zmdev <command> [options]');
-    }
-    if (found.rest.includes('--help') && !found.rest.slice(0, found.rest.indexOf('--help')).includes('--')) {
-      io.stdout(`${found.cmd.help}\n`);
+  if (!found) {
+    const group = findGroup(first);
+    if (!group) throw new UsageError(`'${first}' is not a zmdev command (see zmdev --help)`, 'usage: zmdev <command> [options]');
+    if (asksHelp(argv.slice(1))) {
+      io.stdout(groupHelp(group, commandsUnder([group.word])));
       return EXIT_OK;
     }
-    return await found.cmd.run(parseCommandArgs(found.cmd, found.rest), io);
+    throw new UsageError(`'${argv.slice(0, 2).join(' ')}' is not a command; try ${tryList(commandsUnder([group.word]))}`,
+      `usage: zmdev ${group.word} <command> [options]`);
+  }
+  const under = commandsUnder(found.cmd.words);
+  if (asksHelp(found.rest)) {
+    io.stdout(commandHelp(found.cmd, under));
+    return EXIT_OK;
+  }
+  const word = found.rest[0];
+  if (under.length && word !== undefined && !word.startsWith('-')) {
+    // `masks setx` is a mistyped subcommand, not an argument for `masks`.
+    throw new UsageError(`'${[...found.cmd.words, word].join(' ')}' is not a command; try ${tryList(under)}`, usageLine(found.cmd));
+  }
+  return runCommand(found.cmd, found.rest, io, { lock: options.lock ?? {}, zmdev: (a, sub) => main(a, sub, options) });
+}
+
+export async function main(rawArgv: string[], io: CliIO, options: MainOptions = {}): Promise<number> {
+  try {
+    return await dispatch(hoistHostOptions(rawArgv), io, options);
   } catch (err) {
     if (err instanceof UsageError) {
       io.stderr(`zmdev: ${err.message}\n${err.usage}\n`);

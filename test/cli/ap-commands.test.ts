@@ -102,7 +102,8 @@ t.test('mdev create/show/list/assign/unassign/remove with refusals', async (t) =
   const gone = await zmdev('mdev', 'show', U1, '--sim', file);
   t.match(gone.stderr, /ENOENT: mdev .* does not exist/);
   const badUuid = await zmdev('mdev', 'show', '../../etc', '--sim', file);
-  t.match(badUuid.stderr, /EINVAL: "\.\.\/\.\.\/etc" is not a UUID/);
+  t.equal(badUuid.code, 2, 'a malformed UUID is a mistake in the call');
+  t.match(badUuid.stderr, /^zmdev: "\.\.\/\.\.\/etc" is not a UUID/);
 });
 
 t.test('mdev usage errors', async (t) => {
@@ -176,8 +177,8 @@ t.test('a simulated host is locked while a command works on it', async (t) => {
   t.teardown(() => rmSync(`${file}.lock`, { force: true }));
   // Our own PID holds the lock: the command waits, then gives up with EBUSY naming the owner.
   const started = Date.now();
-  const { openApHost } = await import('../../src/cli/host.js');
-  t.throws(() => openApHost({ values: { sim: file }, positionals: [] }, 'usage', { timeoutMs: 200 }), { code: 'EBUSY' });
+  const { openHostSession } = await import('../../src/cli/host.js');
+  t.throws(() => openHostSession({ sim: file }, 'changes', { timeoutMs: 200 }), { code: 'EBUSY' });
   t.ok(Date.now() - started >= 150);
 });
 

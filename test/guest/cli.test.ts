@@ -71,7 +71,7 @@ t.test('xml hostdev and xml nodedev validate with virt-xml-validate', async (t) 
   t.equal(gone.code, 1);
   t.match(JSON.parse(gone.stdout), { error: { code: 'ENOENT' } });
   t.equal((await zmdev('xml', 'hostdev', '--sim', file)).code, 2);
-  t.equal((await zmdev('xml', 'hostdev', 'x', '--sim', file)).code, 1);
+  t.equal((await zmdev('xml', 'hostdev', 'x', '--sim', file)).code, 2, 'a malformed UUID is a usage error');
   t.equal((await zmdev('xml', 'nodedev', '--sim', file)).code, 2);
 });
 

@@ -3,12 +3,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Command } from '../command.js';
-import { EXIT_OK, type CliIO } from '../context.js';
-
-const usage = 'usage: zmdev demo [--kernel 6.15|6.0|5.15]';
-
-type Run = (argv: string[], io: CliIO) => Promise<number>;
+import { PROFILE_NAMES } from '../../sim/profiles.js';
+import { EXIT_OK } from '../context.js';
+import { command } from '../declare.js';
 
 interface Step {
   say?: string;
@@ -56,38 +53,37 @@ function shellWord(a: string): string {
   return `$'${a.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n')}'`;
 }
 
-export function demoCommand(run: Run): Command {
-  return {
-    path: ['demo'],
-    summary: 'walk the documentation\'s procedure end to end on a fresh simulated host',
-    usage,
-    help: `${usage}
-
-Creates a temporary simulated host (the product documentation's: adapters 00, 01, 0a; domains
+export const demoCmd = command({
+  words: ['demo'],
+  summary: 'walk the documentation\'s procedure end to end on a fresh simulated host',
+  args: [],
+  options: { kernel: { type: 'string', value: 'VER', choices: PROFILE_NAMES, help: 'the kernel the simulated host behaves as (default 6.15)' } },
+  json: 'print {"dir", "plan", "steps": [{"say", "argv", "status", "output"}]}',
+  description: `Creates a temporary simulated host (the product documentation's: adapters 00, 01, 0a; domains
 0001, 0002, 0004, 001b), frees every queue but 01.001b, creates the example's mdev, shows its
 matrix and guest matrix, and shows the refusals zmdev explains. Every step is the zmdev command
 a user would type, with its output. Nothing outside a temporary folder is touched.`,
-    options: { kernel: { type: 'string' } },
-    async run({ values }, io) {
-      const kernel = typeof values.kernel === 'string' ? values.kernel : '6.15';
-      const dir = mkdtempSync(path.join(tmpdir(), 'zmdev-demo-'));
-      // The steps name host.json and plan.json as a user would, in the demo's own folder.
-      const cwd = process.cwd();
-      try {
-        process.chdir(dir);
-        writeFileSync('plan.json', `${JSON.stringify(plan, null, 2)}\n`);
-        io.stdout(`zmdev demo: the product documentation's procedure on a simulated host, in ${dir}\n(plan.json: ${JSON.stringify(plan)})\n`);
-        for (const step of steps(kernel)) {
-          if (step.say) io.stdout(`\n# ${step.say}\n`);
-          io.stdout(`$ zmdev ${step.argv.map(shellWord).join(' ')}\n`);
-          const status = await run(step.argv, { stdout: io.stdout, stderr: io.stdout });
-          if (status !== EXIT_OK) io.stdout(`(exit status ${status})\n`);
-        }
-      } finally {
-        process.chdir(cwd);
-        rmSync(dir, { recursive: true, force: true });
+  async run({ opts, zmdev }) {
+    const kernel = opts.kernel ?? '6.15';
+    const dir = mkdtempSync(path.join(tmpdir(), 'zmdev-demo-'));
+    // The steps name host.json and plan.json as a user would, in the demo's own folder.
+    const cwd = process.cwd();
+    const done: Array<{ say?: string; argv: string[]; status: number; output: string }> = [];
+    let text = `zmdev demo: the product documentation's procedure on a simulated host, in ${dir}\n(plan.json: ${JSON.stringify(plan)})\n`;
+    try {
+      process.chdir(dir);
+      writeFileSync('plan.json', `${JSON.stringify(plan, null, 2)}\n`);
+      for (const step of steps(kernel)) {
+        let output = '';
+        const status = await zmdev(step.argv, { stdout: (t) => void (output += t), stderr: (t) => void (output += t) });
+        done.push({ ...(step.say ? { say: step.say } : {}), argv: step.argv, status, output });
+        text += `${step.say ? `\n# ${step.say}\n` : ''}$ zmdev ${step.argv.map(shellWord).join(' ')}\n${output}` +
+          `${status !== EXIT_OK ? `(exit status ${status})\n` : ''}`;
       }
-      return EXIT_OK;
-    },
-  };
-}
+    } finally {
+      process.chdir(cwd);
+      rmSync(dir, { recursive: true, force: true });
+    }
+    return { json: { dir, plan, steps: done }, text };
+  },
+});

@@ -4,25 +4,19 @@ import type { MatrixChange, ChangeResult } from '../../ap/mdev.js';
 import type { MdevInfo } from '../../ap/mdev-read.js';
 import { formatApqn } from '../../mask/apqn.js';
 import type { ApMask } from '../../mask/ap-mask.js';
-import type { Command, OptionSpec, ParsedArgs } from '../command.js';
-import { UsageError } from '../context.js';
-import { hostHelp, hostOptions } from '../host.js';
-import { optionList, runOnAp } from '../ap-run.js';
-import { printJson } from '../report.js';
+import { command } from '../declare.js';
 
-const idOptions: OptionSpec = {
-  adapter: { type: 'string', multiple: true },
-  domain: { type: 'string', multiple: true },
-  'control-domain': { type: 'string', multiple: true },
-};
+const idOptions = {
+  adapter: { type: 'list', value: 'ID', help: 'an adapter (repeat for more); decimal, 0x hex or leading-0 octal' },
+  domain: { type: 'list', value: 'ID', help: 'a usage domain (repeat for more)' },
+  'control-domain': { type: 'list', value: 'ID', help: 'a control domain (repeat for more)' },
+} as const;
 
-const idHelp = `  --adapter ID          an adapter (repeat for more); decimal, 0x hex or leading-0 octal
-  --domain ID           a usage domain (repeat for more)
-  --control-domain ID   a control domain (repeat for more)`;
+const uuidArg = { name: 'UUID', type: 'uuid', help: "the mdev's UUID (8-4-4-4-12 hex digits)" } as const;
 
-function idsOf(args: ParsedArgs): MatrixChange {
-  const read = (opt: string, kind: IdKind) => optionList(args.values[opt]).map((t) => parseApId(t, kind));
-  return { adapters: read('adapter', 'adapter'), domains: read('domain', 'domain'), controlDomains: read('control-domain', 'control domain') };
+function idsOf(opts: { adapter: string[]; domain: string[]; 'control-domain': string[] }): MatrixChange {
+  const read = (list: string[], kind: IdKind) => list.map((t) => parseApId(t, kind));
+  return { adapters: read(opts.adapter, 'adapter'), domains: read(opts.domain, 'domain'), controlDomains: read(opts['control-domain'], 'control domain') };
 }
 
 const ids = (m: ApMask, kind: IdKind) => m.ids().map((i) => formatApId(i, kind));
@@ -58,123 +52,98 @@ function changeText(r: ChangeResult, dryRun: boolean): string {
   return `${dryRun ? 'would write' : 'wrote'} (${r.method}) for mdev ${r.uuid}:\n${w || '  (nothing to change)'}\n`;
 }
 
-const createUsage = 'usage: zmdev mdev create [--uuid U] [--adapter ID]… [--domain ID]… [--control-domain ID]… [--dry-run] [--json] [--sim FILE | --sysfs DIR]';
-
-export const mdevCreate: Command = {
-  path: ['mdev', 'create'],
+export const mdevCreate = command({
+  words: ['mdev', 'create'],
   summary: 'create a vfio-ap mdev holding the given adapters, domains and control domains',
-  usage: createUsage,
-  help: `${createUsage}
-
-Checks first what the kernel would refuse (IDs above the maximum, APQNs still reserved for the
+  args: [],
+  options: {
+    uuid: { type: 'uuid', value: 'U', help: "the mdev's UUID (default: a new random one)" },
+    ...idOptions,
+    'dry-run': { type: 'boolean', help: 'run the checks and stop' },
+  },
+  host: (opts) => (opts['dry-run'] ? 'reads' : 'changes'),
+  json: 'print {"uuid", "method", "writes", "dryRun"}',
+  description: `Checks first what the kernel would refuse (IDs above the maximum, APQNs still reserved for the
 host, APQNs of another mdev, control domains without usage domains), then creates the mdev and
 assigns the IDs (in one ap_config write where the kernel has it). If the kernel refuses
-anything, the new mdev is removed again. Prints the UUID.
-
-  --uuid U              the mdev's UUID (default: a new random one)
-${idHelp}
-  --dry-run             run the checks and stop
-
-${hostHelp}`,
-  options: { ...hostOptions, ...idOptions, uuid: { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } },
-  run(args, io) {
-    if (args.positionals.length) throw new UsageError(`unexpected ${JSON.stringify(args.positionals[0])}`, createUsage);
-    const dryRun = args.values['dry-run'] === true;
-    return runOnAp(args, createUsage, io, (ap, json) => {
-      const r = ap.createMdev({ ...idsOf(args), uuid: args.values.uuid as string | undefined, dryRun });
-      if (json) printJson(io, { uuid: r.uuid, method: r.method, writes: r.writes, dryRun });
-      else io.stdout(dryRun ? `the checks pass: mdev ${r.uuid} can be created\n` : `${r.uuid}\n`);
-    });
+anything, the new mdev is removed again. Prints the UUID.`,
+  examples: ['zmdev mdev create --adapter 0x01 --adapter 0x0a --domain 0x0002 --control-domain 0x0002 --sim host.json'],
+  run({ opts, ap }) {
+    const dryRun = opts['dry-run'];
+    const r = ap().createMdev({ ...idsOf(opts), uuid: opts.uuid, dryRun });
+    return {
+      json: { uuid: r.uuid, method: r.method, writes: r.writes, dryRun },
+      text: dryRun ? `the checks pass: mdev ${r.uuid} can be created\n` : `${r.uuid}\n`,
+    };
   },
-};
+});
 
-const listUsage = 'usage: zmdev mdev list [--json] [--sim FILE | --sysfs DIR]';
-
-export const mdevList: Command = {
-  path: ['mdev', 'list'],
+export const mdevList = command({
+  words: ['mdev', 'list'],
   summary: 'list the vfio-ap mdevs with their matrix',
-  usage: listUsage,
-  help: `${listUsage}\n\n${hostHelp}`,
-  options: { ...hostOptions, json: { type: 'boolean' } },
-  run(args, io) {
-    return runOnAp(args, listUsage, io, (ap, json) => {
-      const infos = ap.mdevs().map((u) => ap.mdev(u));
-      if (json) printJson(io, infos.map(mdevJson));
-      else io.stdout(infos.map((i) => `${i.uuid}  ${i.matrix.map(formatApqn).join(' ') || '(empty)'}\n`).join('') || '(no mdevs)\n');
-    });
+  args: [],
+  options: {},
+  host: 'reads',
+  json: 'print every mdev as mdev show --json does',
+  description: 'One line per mdev: its UUID and the APQNs of its matrix.',
+  run({ ap }) {
+    const host = ap();
+    const infos = host.mdevs().map((u) => host.mdev(u));
+    return {
+      json: infos.map(mdevJson),
+      text: infos.map((i) => `${i.uuid}  ${i.matrix.map(formatApqn).join(' ') || '(empty)'}\n`).join('') || '(no mdevs)\n',
+    };
   },
-};
+});
 
-const showUsage = 'usage: zmdev mdev show UUID [--json] [--sim FILE | --sysfs DIR]';
-
-export const mdevShow: Command = {
-  path: ['mdev', 'show'],
+export const mdevShow = command({
+  words: ['mdev', 'show'],
   summary: 'show an mdev: its matrix, what the guest gets, and why the two differ',
-  usage: showUsage,
-  help: `${showUsage}
-
---json prints {"uuid", "adapters", "domains", "controlDomains", "matrix", "guestMatrix", "filtered"}
-(IDs as numbers, APQNs as "01.0002").
-
-${hostHelp}`,
-  options: { ...hostOptions, json: { type: 'boolean' } },
-  run(args, io) {
-    if (args.positionals.length !== 1) throw new UsageError('give one UUID', showUsage);
-    return runOnAp(args, showUsage, io, (ap, json) => {
-      const info = ap.mdev(args.positionals[0]!);
-      if (json) printJson(io, mdevJson(info));
-      else io.stdout(mdevText(info));
-    });
+  args: [uuidArg],
+  options: {},
+  host: 'reads',
+  json: 'print {"uuid", "adapters", "domains", "controlDomains", "matrix", "guestMatrix", "filtered"}\n(IDs as numbers, APQNs as "01.0002")',
+  description: 'The matrix the mdev holds, the guest matrix the guest gets, and why an APQN of the one is\nmissing from the other.',
+  run({ args, ap }) {
+    const info = ap().mdev(args.UUID);
+    return { json: mdevJson(info), text: mdevText(info) };
   },
-};
+});
 
-function changeCommand(verb: 'assign' | 'unassign'): Command {
-  const usage = `usage: zmdev mdev ${verb} UUID [--adapter ID]… [--domain ID]… [--control-domain ID]… [--dry-run] [--json] [--sim FILE | --sysfs DIR]`;
-  return {
-    path: ['mdev', verb],
+function changeCommand(verb: 'assign' | 'unassign') {
+  return command({
+    words: ['mdev', verb],
     summary: verb === 'assign' ? 'add adapters, domains or control domains to an mdev' : 'take adapters, domains or control domains from an mdev',
-    usage,
-    help: `${usage}
-
-${verb === 'assign'
-    ? 'Checks the resulting matrix as the kernel would, then writes one ID at a time; if the kernel\nrefuses one, the IDs already written are taken back.'
-    : 'A running guest loses the queues at once (hot unplug).'}
-
-${idHelp}
-  --dry-run             show the writes and stop
-
-${hostHelp}`,
-    options: { ...hostOptions, ...idOptions, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } },
-    run(args, io) {
-      if (args.positionals.length !== 1) throw new UsageError('give one UUID', usage);
-      const dryRun = args.values['dry-run'] === true;
-      return runOnAp(args, usage, io, (ap, json) => {
-        const change = idsOf(args);
-        const r = verb === 'assign' ? ap.assign(args.positionals[0]!, change, { dryRun }) : ap.unassign(args.positionals[0]!, change, { dryRun });
-        if (json) printJson(io, { uuid: r.uuid, method: r.method, writes: r.writes, dryRun });
-        else io.stdout(changeText(r, dryRun));
-      });
+    args: [uuidArg],
+    options: { ...idOptions, 'dry-run': { type: 'boolean', help: 'show the writes and stop' } },
+    host: (opts) => (opts['dry-run'] ? 'reads' : 'changes'),
+    json: 'print {"uuid", "method", "writes", "dryRun"}',
+    description: verb === 'assign'
+      ? 'Checks the resulting matrix as the kernel would, then writes one ID at a time; if the kernel\nrefuses one, the IDs already written are taken back.'
+      : 'A running guest loses the queues at once (hot unplug).',
+    run({ args, opts, ap }) {
+      const dryRun = opts['dry-run'];
+      const change = idsOf(opts);
+      const host = ap();
+      const r = verb === 'assign' ? host.assign(args.UUID, change, { dryRun }) : host.unassign(args.UUID, change, { dryRun });
+      return { json: { uuid: r.uuid, method: r.method, writes: r.writes, dryRun }, text: changeText(r, dryRun) };
     },
-  };
+  });
 }
 
 export const mdevAssign = changeCommand('assign');
 export const mdevUnassign = changeCommand('unassign');
 
-const removeUsage = 'usage: zmdev mdev remove UUID [--json] [--sim FILE | --sysfs DIR]';
-
-export const mdevRemove: Command = {
-  path: ['mdev', 'remove'],
+export const mdevRemove = command({
+  words: ['mdev', 'remove'],
   summary: 'remove an mdev (its queues stay with vfio_ap, unassigned)',
-  usage: removeUsage,
-  help: `${removeUsage}\n\n${hostHelp}`,
-  options: { ...hostOptions, json: { type: 'boolean' } },
-  run(args, io) {
-    if (args.positionals.length !== 1) throw new UsageError('give one UUID', removeUsage);
-    return runOnAp(args, removeUsage, io, (ap, json) => {
-      ap.removeMdev(args.positionals[0]!);
-      if (json) printJson(io, { removed: args.positionals[0]!.toLowerCase() });
-      else io.stdout(`removed ${args.positionals[0]!.toLowerCase()}\n`);
-    });
+  args: [uuidArg],
+  options: {},
+  host: 'changes',
+  json: 'print {"removed": UUID}',
+  description: 'Removes the mdev; its queues stay bound to vfio_ap, unassigned, free for another mdev.',
+  run({ args, ap }) {
+    ap().removeMdev(args.UUID);
+    return { json: { removed: args.UUID }, text: `removed ${args.UUID}\n` };
   },
-};
+});

@@ -1,83 +1,51 @@
 // zmdev sysfs: raw attribute access on the chosen host, the way cat, echo and ls would do it,
 // but with the errno and the kernel's explanation when it refuses.
-import type { Command } from '../command.js';
-import { EXIT_OK, UsageError } from '../context.js';
-import { hostHelp, hostOptions, openHost } from '../host.js';
-import { printJson, reportRefusal } from '../report.js';
+import { command } from '../declare.js';
 
-const catUsage = 'usage: zmdev sysfs cat PATH [--sim FILE | --sysfs DIR] [--json]';
-const writeUsage = 'usage: zmdev sysfs write PATH DATA [--sim FILE | --sysfs DIR] [--json]';
-const lsUsage = 'usage: zmdev sysfs ls [PATH] [--sim FILE | --sysfs DIR] [--json]';
+const pathHelp = 'relative to the sysfs root, e.g. bus/ap/apmask';
 
-export const sysfsCat: Command = {
-  path: ['sysfs', 'cat'],
+export const sysfsCat = command({
+  words: ['sysfs', 'cat'],
   summary: 'read an attribute (PATH relative to the sysfs root, e.g. bus/ap/apmask)',
-  usage: catUsage,
-  help: `${catUsage}\n\nPrints the attribute exactly as the kernel formats it.\n\n${hostHelp}`,
-  options: { ...hostOptions, json: { type: 'boolean' } },
-  run(args, io) {
-    if (args.positionals.length !== 1) throw new UsageError('give exactly one PATH', catUsage);
-    const json = args.values.json === true;
-    const host = openHost(args, catUsage);
-    try {
-      const text = host.io.read(args.positionals[0]!);
-      if (json) printJson(io, { path: args.positionals[0], content: text });
-      else io.stdout(text);
-      return EXIT_OK;
-    } catch (err) {
-      return reportRefusal(io, err, json);
-    }
+  args: [{ name: 'PATH', help: pathHelp }],
+  options: {},
+  host: 'reads',
+  json: 'print {"path", "content"}',
+  description: 'Prints the attribute exactly as the kernel formats it.',
+  run({ args, host }) {
+    const content = host!.io.read(args.PATH);
+    return { json: { path: args.PATH, content }, text: content };
   },
-};
+});
 
-export const sysfsWrite: Command = {
-  path: ['sysfs', 'write'],
+export const sysfsWrite = command({
+  words: ['sysfs', 'write'],
   summary: 'write DATA to an attribute in one write(2), with no newline added',
-  usage: writeUsage,
-  help: `${writeUsage}
-
-Writes exactly DATA (add a newline yourself, e.g. $'5\\n' in bash) and reports the kernel's
-answer. Put -- before DATA that starts with '-'. A simulated host is saved afterwards, refused
-or not (a refusal can still leave kernel log lines).
-
-${hostHelp}`,
-  options: { ...hostOptions, json: { type: 'boolean' } },
-  run(args, io) {
-    if (args.positionals.length !== 2) throw new UsageError('give PATH and DATA', writeUsage);
-    const [p, data] = args.positionals as [string, string];
-    const json = args.values.json === true;
-    const host = openHost(args, writeUsage);
-    let code: number;
-    try {
-      const n = host.io.write(p, data);
-      if (json) printJson(io, { path: p, written: n });
-      code = EXIT_OK;
-    } catch (err) {
-      code = reportRefusal(io, err, json);
-    } finally {
-      host.save();
-    }
-    return code;
+  args: [{ name: 'PATH', help: pathHelp }, { name: 'DATA', help: "the bytes to write; put -- before DATA that starts with '-'" }],
+  options: {},
+  host: 'changes',
+  json: 'print {"path", "written"} (the bytes the kernel took)',
+  description: `Writes exactly DATA (add a newline yourself, e.g. $'5\\n' in bash) and reports the kernel's
+answer. A simulated host is locked (FILE.lock) from loading to saving, and saved afterwards,
+refused or not (a refusal can still leave kernel log lines).`,
+  examples: ["zmdev sysfs write bus/ap/apmask --sim host.json -- -5,-6"],
+  run({ args, host }) {
+    const written = host!.io.write(args.PATH, args.DATA);
+    return { json: { path: args.PATH, written }, text: '' };
   },
-};
+});
 
-export const sysfsLs: Command = {
-  path: ['sysfs', 'ls'],
+export const sysfsLs = command({
+  words: ['sysfs', 'ls'],
   summary: 'list a directory of the sysfs tree',
-  usage: lsUsage,
-  help: `${lsUsage}\n\n${hostHelp}`,
-  options: { ...hostOptions, json: { type: 'boolean' } },
-  run(args, io) {
-    if (args.positionals.length > 1) throw new UsageError('give at most one PATH', lsUsage);
-    const json = args.values.json === true;
-    const host = openHost(args, lsUsage);
-    try {
-      const entries = host.io.list(args.positionals[0] ?? '');
-      if (json) printJson(io, { path: args.positionals[0] ?? '', entries });
-      else io.stdout(entries.map((e) => `${e}\n`).join(''));
-      return EXIT_OK;
-    } catch (err) {
-      return reportRefusal(io, err, json);
-    }
+  args: [{ name: 'PATH', optional: true, help: `${pathHelp} (default: the root)` }],
+  options: {},
+  host: 'reads',
+  json: 'print {"path", "entries"}',
+  description: 'Lists the entries of the directory, sorted.',
+  run({ args, host }) {
+    const p = args.PATH ?? '';
+    const entries = host!.io.list(p);
+    return { json: { path: p, entries }, text: entries.map((e) => `${e}\n`).join('') };
   },
-};
+});

@@ -1,0 +1,69 @@
+// The one lifecycle around every command: parse the line against the declaration, open the host
+// (under its lock when the command changes it), run, print the result as text or --json, turn
+// refusals into exit 1 (text or {"error": …}), save a changed simulated host (also after a
+// refusal: its kernel log lines belong to the host's history) and unlock. A command only says
+// what it reads or changes and returns its result; it cannot skip any of these steps.
+import type { ApHost } from '../ap/host.js';
+import type { LockOptions } from '../ap/lock.js';
+import { EXIT_OK, UsageError, type CliIO } from './context.js';
+import type { Access, Command, Output } from './declare.js';
+import { usageLine } from './help.js';
+import { apHostOf, lockStateFile, openHostSession, type HostSession } from './host.js';
+import { parseCommand, type Parsed } from './parse.js';
+import { asRefusal, printJson, reportRefusal } from './report.js';
+
+export interface RunEnv {
+  lock: LockOptions;
+  /** The CLI itself, for commands that run other command lines (demo). */
+  zmdev(argv: string[], io: CliIO): Promise<number>;
+}
+
+/** The host a command works on, and how to close it: from --sim/--sysfs, or the FILE argument. */
+function openFor(cmd: Command, p: Parsed, lock: LockOptions): { session: HostSession | undefined; close(): void } {
+  if (cmd.stateFile) {
+    const file = p.args['FILE'] as string;
+    if (cmd.stateFile === 'creates') return { session: undefined, close: lockStateFile(file, lock) };
+    return openHostSession({ sim: file }, cmd.stateFile, lock);
+  }
+  if (!cmd.host) return { session: undefined, close: () => undefined };
+  const access: Access = typeof cmd.host === 'function' ? cmd.host(p.opts as never) : cmd.host;
+  return openHostSession({ sim: p.opts['sim'] as string | undefined, sysfs: p.opts['sysfs'] as string | undefined }, access, lock);
+}
+
+export async function runCommand(cmd: Command, argv: string[], io: CliIO, env: RunEnv): Promise<number> {
+  const parsed = parseCommand(cmd, argv);
+  const json = parsed.opts.json;
+  const usage = (message: string): never => {
+    throw new UsageError(message, usageLine(cmd));
+  };
+  cmd.check?.({ opts: parsed.opts as never, args: parsed.args as never, usage });
+  let opened;
+  try {
+    opened = openFor(cmd, parsed, env.lock);
+  } catch (e) {
+    return reportRefusal(io, asRefusal(e), json);
+  }
+  const { session } = opened;
+  let ap: ApHost | undefined;
+  let out: Output;
+  try {
+    out = await cmd.run({
+      opts: parsed.opts as never,
+      args: parsed.args as never,
+      io,
+      host: session,
+      // Only commands with a host call it; the host is there for them.
+      ap: () => (ap ??= apHostOf(session!, env.lock)),
+      usage,
+      zmdev: env.zmdev,
+    });
+    if (json) printJson(io, out.json);
+    else io.stdout(out.text);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    return reportRefusal(io, asRefusal(e), json);
+  } finally {
+    opened.close();
+  }
+  return out.status ?? EXIT_OK;
+}
