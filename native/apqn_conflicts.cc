@@ -85,6 +85,15 @@ void find_shared_apqns(const uint8_t* matrices, size_t count, std::vector<ApqnCo
   // __tls_get_addr.
   uint32_t* const owner = owner_table.data();
   std::vector<uint16_t> owned;
+  // Puts the table back however the call ends: after a bad_alloc caught at the addon boundary,
+  // the next call on this thread must start from an all-kNoOwner table again.
+  struct ResetOwners {
+    uint32_t* owner;
+    const std::vector<uint16_t>& owned;
+    ~ResetOwners() {
+      for (uint16_t apqn : owned) owner[apqn] = kNoOwner;
+    }
+  } reset_owners{owner, owned};
   // Later holders of an APQN: (apqn << 32 | holder), arriving in ascending holder order.
   std::vector<uint64_t> extras;
   uint16_t adapters[256], domains[256];
@@ -99,8 +108,8 @@ void find_shared_apqns(const uint8_t* matrices, size_t count, std::vector<ApqnCo
       for (unsigned y = 0; y < nd; ++y) {
         uint32_t apqn = base | domains[y];
         if (owner[apqn] == kNoOwner) {
+          owned.push_back(static_cast<uint16_t>(apqn));  // first: a throw leaves owner[apqn] unset
           owner[apqn] = idx;
-          owned.push_back(static_cast<uint16_t>(apqn));
         } else {
           extras.push_back(static_cast<uint64_t>(apqn) << 32 | idx);
         }
@@ -165,7 +174,6 @@ void find_shared_apqns(const uint8_t* matrices, size_t count, std::vector<ApqnCo
       });
     }
   }
-  for (uint16_t apqn : owned) owner[apqn] = kNoOwner;
 }
 
 }  // namespace zmdev

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ZmdevError } from '../errors.js';
+import { SysfsPathError } from '../sysfs/path.js';
 
 /** The functions the addon exports (see native/addon.cc). */
 export interface NativeAddon {
@@ -39,7 +40,36 @@ export interface NativeAddon {
    */
   vfioIoctl(fd: number, request: number, buffer: Uint8Array): undefined | [errno: number];
   noop(): void;
+  /** Registers how the addon builds its typed errors; loadAddon() calls it once per load. */
+  setErrorFactory(factory: NativeErrorFactory): void;
 }
+
+/**
+ * Builds the addon's typed errors: kind 'exception' for a C++ exception caught at the boundary
+ * (detail: the export's name), 'path' for a path refused before any syscall (detail: the path).
+ */
+export type NativeErrorFactory = (kind: string, code: string, message: string, detail: string) => Error;
+
+/**
+ * A failure inside the addon itself, not the kernel's: code ENOMEM when C++ ran out of memory
+ * (std::bad_alloc, or a size nothing can hold), ENATIVE for any other C++ exception. The process
+ * goes on; `operation` names the addon function that failed.
+ */
+export class NativeError extends ZmdevError {
+  readonly operation: string;
+
+  constructor(code: string, operation: string, reason: string) {
+    super({ code, message: `native ${operation} failed: ${reason}` });
+    this.operation = operation;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), operation: this.operation };
+  }
+}
+
+export const nativeErrorFactory: NativeErrorFactory = (kind, code, message, detail) =>
+  kind === 'path' ? new SysfsPathError(detail, 'no-nul') : new NativeError(code, detail, message);
 
 /** [errno, byte position, reason] as the core reports a refused input. */
 export type NativeStatus = [number, number, string];
@@ -75,11 +105,20 @@ export function loadAddon(candidates: string[]): NativeAddon {
       tried.push(`${file} (missing)`);
       continue;
     }
+    let addon: Partial<NativeAddon>;
     try {
-      return require(file) as NativeAddon;
+      addon = require(file) as Partial<NativeAddon>;
     } catch (err) {
       tried.push(`${file} (${(err as Error).message.split('\n')[0]})`);
+      continue;
     }
+    // A build from before typed errors would let C++ exceptions end the process: not taken.
+    if (typeof addon.setErrorFactory !== 'function') {
+      tried.push(`${file} (an older build without setErrorFactory)`);
+      continue;
+    }
+    addon.setErrorFactory(nativeErrorFactory);
+    return addon as NativeAddon;
   }
   throw new ZmdevError({
     code: 'EADDON',
