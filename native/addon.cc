@@ -2,6 +2,7 @@
 // a whole batch) because a JS->C++ crossing costs more than a 256-bit operation.
 #include <napi.h>
 
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -202,14 +203,29 @@ Napi::Value PopcountMasks(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), total);
 }
 
-// findSharedApqns(matrices n*64) -> Uint32Array of (a, b, apqn) triples
+// findSharedApqns(matrices n*64, limit?, total8?) -> Uint32Array of (a, b, apqn) triples: all of
+// them, or the first `limit` (a whole number up to 2**53; none given: no limit). total8, an
+// 8-byte view of a Float64Array(1), receives how many there are in all.
 Napi::Value FindSharedApqns(const Napi::CallbackInfo& info) {
   Bytes m = GetBytes(info, 0, "matrices");
   if (m.length % zmdev::kMatrixBytes) throw Napi::RangeError::New(info.Env(), "matrices length must be a multiple of 64");
+  if (m.length / zmdev::kMatrixBytes > UINT32_MAX) throw Napi::RangeError::New(info.Env(), "more than 2^32 - 1 matrices");
+  uint64_t limit = UINT64_MAX;
+  if (info.Length() > 1 && !info[1].IsUndefined()) {
+    if (!info[1].IsNumber()) throw Napi::TypeError::New(info.Env(), "limit must be a number");
+    if (!zmdev::boundary::uint_from_number(info[1].As<Napi::Number>().DoubleValue(), uint64_t{1} << 53, &limit))
+      throw Napi::RangeError::New(info.Env(), "limit must be a whole number from 0 to 2**53");
+  }
+  Bytes total{nullptr, 0};
+  if (info.Length() > 2 && !info[2].IsUndefined()) total = GetBytes(info, 2, "total", sizeof(double));
   static_assert(sizeof(zmdev::ApqnConflict) == 3 * sizeof(uint32_t), "a conflict is three packed uint32");
   // Owned here until JavaScript owns it: a throw on the way frees it.
   auto found = std::make_unique<std::vector<zmdev::ApqnConflict>>();
-  zmdev::find_shared_apqns(m.data, m.length / zmdev::kMatrixBytes, *found);
+  uint64_t all = zmdev::find_shared_apqns(m.data, m.length / zmdev::kMatrixBytes, *found, limit);
+  if (total.data != nullptr) {
+    double d = static_cast<double>(all);
+    std::memcpy(total.data, &d, sizeof d);
+  }
   if (found->empty()) return Napi::Uint32Array::New(info.Env(), 0);
   // Hand the result's memory to JavaScript as it is: no zero-filled copy of a possibly large array.
   size_t n = found->size();

@@ -17,7 +17,11 @@ export interface NativeAddon {
   formatMasks(table: Uint8Array): string;
   reduceMasks(table: Uint8Array, out: Uint8Array, op: 0 | 1): void;
   popcountMasks(table: Uint8Array, counts: Uint8Array): number;
-  findSharedApqns(matrices: Uint8Array): Uint32Array;
+  /**
+   * (a, b, apqn) triples in that order: all of them, or the first `limit` (a whole number up to
+   * 2**53). `total`, an 8-byte view of a Float64Array(1), receives how many there are in all.
+   */
+  findSharedApqns(matrices: Uint8Array, limit?: number, total?: Uint8Array): Uint32Array;
   /** Whole content of a file as latin1, or [errno, syscall] (errno positive, as in every sysfs* failure). */
   sysfsRead(path: string): string | [errno: number, syscall: string];
   /**

@@ -6,6 +6,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ZmdevError } from '../../src/errors.js';
 import { addonCandidates, loadAddon, native, NativeError, nativeErrorFactory } from '../../src/native/addon.js';
+import { ApMask } from '../../src/mask/ap-mask.js';
+import { apqnFromNumber } from '../../src/mask/apqn.js';
+import { findSharedApqns, MatrixTable, SHARED_APQNS_LIMIT, SharedApqnsLimitError } from '../../src/mask/batch.js';
 import { SysfsPathError } from '../../src/sysfs/path.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -99,4 +102,32 @@ t.test('loadAddon: a build without setErrorFactory is not taken', async (t) => {
   t.equal(err.code, 'EADDON');
   t.match(err.message, `  - ${old} (an older build without setErrorFactory)`);
   t.type(loadAddon([old, addonCandidates({})[0]!]).setErrorFactory, 'function', 'the next candidate is tried');
+});
+
+t.test('findSharedApqns: the result is bounded by a limit, and going past it is an E2BIG error', async (t) => {
+  // The 12.8 KB input of 200 matrices of every APQN: 19,900 pairs share all 65,536 APQNs each.
+  const saturated = new MatrixTable(200);
+  saturated.bytes.fill(0xff);
+  const err = t.throws(() => findSharedApqns(saturated)) as SharedApqnsLimitError;
+  t.type(err, SharedApqnsLimitError);
+  t.type(err, ZmdevError);
+  t.match(err, { code: 'E2BIG', errno: -7, total: 19900 * 65536, limit: SHARED_APQNS_LIMIT });
+  t.equal(err.message, `the matrices share 1304166400 APQNs (counted per pair), more than the limit of ${SHARED_APQNS_LIMIT}`);
+  t.equal(err.first.length, SHARED_APQNS_LIMIT / 65536, 'the first 16 pairs, whole');
+  t.same(err.first.map((s) => `${s.a}-${s.b}:${s.apqns.length}`).slice(0, 2), ['0-1:65536', '0-2:65536']);
+
+  const cut = t.throws(() => findSharedApqns(saturated, { limit: 70000 })) as SharedApqnsLimitError;
+  t.same(cut.first.map((s) => `${s.a}-${s.b}:${s.apqns.length}`), ['0-1:65536', '0-2:4464'], 'the last pair is cut at the limit');
+  t.same(cut.first[1]!.apqns.at(-1), apqnFromNumber(4463));
+  t.match(t.throws(() => findSharedApqns(saturated, { limit: 0 })), { total: 19900 * 65536, limit: 0, first: [] });
+
+  const three = [0, 1, 2].map(() => ({ adapters: ApMask.of([3]), domains: ApMask.of([4, 5]) }));
+  t.equal(findSharedApqns(three, { limit: 6 }).length, 3, 'exactly at the limit: no error');
+  t.match(t.throws(() => findSharedApqns(three, { limit: 5 })), { name: 'SharedApqnsLimitError', total: 6, limit: 5 });
+  t.same(findSharedApqns([three[0]!, { adapters: ApMask.of([9]), domains: ApMask.of([4]) }], { limit: 0 }), [],
+    'nothing shared, limit 0: no error');
+  for (const limit of [-1, 1.5, NaN, 2 ** 53 + 2]) t.throws(() => findSharedApqns(three, { limit }), RangeError, `limit ${limit}`);
+  t.throws(() => findSharedApqns(three, { limit: '3' as unknown as number }), TypeError);
+  t.throws(() => native().findSharedApqns(saturated.bytes, 1, new Uint8Array(4)), RangeError, 'total must be 8 bytes');
+  t.equal(native().findSharedApqns(saturated.bytes, 2).length, 6, 'the native call without a total');
 });
