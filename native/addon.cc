@@ -2,6 +2,7 @@
 // a whole batch) because a JS->C++ crossing costs more than a 256-bit operation.
 #include <napi.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -334,17 +335,27 @@ Napi::Value SysfsStat(const Napi::CallbackInfo& info) {
 // ---- VFIO device ioctls: synchronous (vfio_ap answers them without sleeping, apart from RESET's
 // queue polling), failures as [errno] so that TypeScript builds the error.
 
+Napi::Value ErrnoFailure(Napi::Env env, int positive_errno) {
+  Napi::Array a = Napi::Array::New(env, 1);
+  a.Set(0u, Napi::Number::New(env, positive_errno));
+  return a;
+}
+
 // vfioIoctl(fd, request, bytes) -> undefined | [errno]. The struct is read and written in place.
 Napi::Value VfioIoctl(const Napi::CallbackInfo& info) {
   if (!info[0].IsNumber() || !info[1].IsNumber()) throw Napi::TypeError::New(info.Env(), "fd and request must be numbers");
-  int fd = info[0].As<Napi::Number>().Int32Value();
-  unsigned long request = info[1].As<Napi::Number>().Uint32Value();
   Bytes buf = GetBytes(info, 2, "buffer");
-  int r = zmdev::vfio::vfio_ioctl(fd, request, buf.data, buf.length);
+  // Checked, not converted: Int32Value() made 2**53 fd 0 and 1.5 fd 1, and Uint32Value() wraps
+  // a request modulo 2^32. Refused before any syscall with the errno the kernel gives such
+  // values: EBADF for what cannot be an fd, EINVAL for what cannot be a request number.
+  int fd = -1;
+  if (!zmdev::boundary::fd_from_number(info[0].As<Napi::Number>().DoubleValue(), &fd)) return ErrnoFailure(info.Env(), EBADF);
+  uint64_t request = 0;
+  if (!zmdev::boundary::uint_from_number(info[1].As<Napi::Number>().DoubleValue(), UINT32_MAX, &request))
+    return ErrnoFailure(info.Env(), EINVAL);
+  int r = zmdev::vfio::vfio_ioctl(fd, static_cast<unsigned long>(request), buf.data, buf.length);
   if (r == 0) return info.Env().Undefined();
-  Napi::Array a = Napi::Array::New(info.Env(), 1);
-  a.Set(0u, Napi::Number::New(info.Env(), -r));
-  return a;
+  return ErrnoFailure(info.Env(), -r);
 }
 
 Napi::Value Noop(const Napi::CallbackInfo& info) { return info.Env().Undefined(); }

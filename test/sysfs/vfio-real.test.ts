@@ -85,3 +85,19 @@ t.test('the native call: short arguments, argument checks, struct left as the ke
   t.throws(() => addon.vfioIoctl(fd, VFIO_DEVICE_RESET, new Uint16Array(2) as unknown as Uint8Array), TypeError);
   t.throws(() => addon.vfioIoctl(fd, VFIO_DEVICE_RESET, [] as unknown as Uint8Array), TypeError);
 });
+
+t.test('fds and request numbers are checked, never wrapped: EBADF and EINVAL before any syscall', async (t) => {
+  const addon = native();
+  const fd = openSync('/dev/null', 'r');
+  t.teardown(() => closeSync(fd));
+  // 2**53 used to become fd 0 and 1.5 fd 1: ioctls on whatever stdin and stdout were.
+  for (const bad of [2 ** 53, -1, 1.5, NaN, Infinity, 2 ** 31, -(2 ** 31)]) {
+    t.same(addon.vfioIoctl(bad, VFIO_DEVICE_GET_INFO, encodeDeviceInfo()), [9], `fd ${bad}`);
+    t.match(err(() => new RealVfioDevice(bad, '/dev/vfio/x').getInfo()),
+      { name: 'SysfsError', code: 'EBADF', errno: -9, syscall: 'ioctl', path: '/dev/vfio/x' }, `RealVfioDevice over fd ${bad}`);
+  }
+  for (const bad of [-1, 2 ** 32 + VFIO_DEVICE_GET_INFO, VFIO_DEVICE_GET_INFO + 0.5, NaN, -Infinity]) {
+    t.same(addon.vfioIoctl(fd, bad, encodeDeviceInfo()), [22], `request ${bad}`);
+  }
+  t.same(addon.vfioIoctl(fd, VFIO_DEVICE_GET_INFO, encodeDeviceInfo()), [25], 'a good fd and request reach the kernel');
+});
