@@ -39,8 +39,10 @@ export interface NativeAddon {
   sysfsStat(path: string, follow: boolean): number | [errno: number, syscall: string];
   /**
    * One ioctl(2) on an open fd with `buffer` as the argument, read and written in place: undefined,
-   * or [errno]. A VFIO device request whose buffer is shorter than the bytes its handler copies
-   * (16 for GET_INFO and GET_IRQ_INFO, 24 for SET_IRQS) gives [EFAULT] without reaching the kernel.
+   * or [errno]. Refused without reaching the kernel: any request but the four VFIO device ones
+   * ([ENOTTY]); a buffer shorter than the bytes the handler copies (16 for GET_INFO and
+   * GET_IRQ_INFO, 24 for SET_IRQS) or than the argsz in its first u32 ([EFAULT]); an fd that is not
+   * a whole number in [0, 2^31) ([EBADF]); a request that is not one in [0, 2^32) ([EINVAL]).
    */
   vfioIoctl(fd: number, request: number, buffer: Uint8Array): undefined | [errno: number];
   noop(): void;
