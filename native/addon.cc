@@ -241,9 +241,15 @@ Napi::Value FindSharedApqns(const Napi::CallbackInfo& info) {
 // ---- sysfs I/O: synchronous (a sysfs read costs well under a microsecond; a thread hop costs 30),
 // and failures come back as [errno, syscall] so that TypeScript builds the SysfsError.
 
+// Every path handed to a syscall comes through here. A NUL would end the C string early and
+// name another file (`/sys/x\0y` opened /sys/x): refused with the same SysfsPathError the
+// TypeScript side raises, whoever the caller is.
 std::string GetPath(const Napi::CallbackInfo& info, size_t index) {
   if (!info[index].IsString()) throw Napi::TypeError::New(info.Env(), "path must be a string");
-  return info[index].As<Napi::String>().Utf8Value();
+  std::string path = info[index].As<Napi::String>().Utf8Value();
+  if (zmdev::boundary::has_nul(path.data(), path.size()))
+    ThrowTyped(info.Env(), "path", "EINVAL", "a path must not contain a NUL byte", info[index]);
+  return path;
 }
 
 Napi::Value Failure(Napi::Env env, long negative_errno, const char* syscall) {
