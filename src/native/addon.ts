@@ -22,7 +22,10 @@ export interface NativeAddon {
    * 2**53). `total`, an 8-byte view of a Float64Array(1), receives how many there are in all.
    */
   findSharedApqns(matrices: Uint8Array, limit?: number, total?: Uint8Array): Uint32Array;
-  /** Whole content of a file as latin1, or [errno, syscall] (errno positive, as in every sysfs* failure). */
+  /**
+   * Whole content of a file as latin1, or [errno, syscall] (errno positive, as in every sysfs*
+   * failure). More than 16 MiB is [EFBIG, 'read'], here and in sysfsReadMany.
+   */
   sysfsRead(path: string): string | [errno: number, syscall: string];
   /**
    * Reads many files in one call. `paths`: NUL-terminated UTF-8 paths back to back; `status`: a

@@ -106,6 +106,14 @@ t.test('readMany: one call, results in place', async (t) => {
   t.same(io.readMany(many).map((r) => (typeof r === 'string' ? r : r.code)), many.map((p) => (p === 'nope' ? 'ENOENT' : '6\n')));
 });
 
+t.test('a file without an end is EFBIG past 16 MiB, not a string that grows until memory runs out', async (t) => {
+  const dev = new RealSysfs('/dev');
+  t.match(t.throws(() => dev.read('zero')), { name: 'SysfsError', code: 'EFBIG', errno: -27, syscall: 'read', path: '/dev/zero' });
+  const [zero, nul] = dev.readMany(['zero', 'null']);
+  t.match(zero, { code: 'EFBIG', syscall: 'read', path: '/dev/zero' });
+  t.equal(nul, '');
+});
+
 t.test('readMany: the native call checks its buffers', async (t) => {
   const addon = native();
   t.throws(() => addon.sysfsReadMany(new Uint8Array([0x61, 0]), new Uint8Array(7)), RangeError);
