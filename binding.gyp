@@ -7,6 +7,7 @@
         "native/apqn_conflicts.cc",
         "native/sysfs_io.cc",
         "native/vfio.cc",
+        "native/boundary.cc",
         "native/addon.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -4,16 +4,73 @@
 #include <sys/file.h>
 #include <cerrno>
 
+#include <cerrno>
+#include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "apqn_conflicts.h"
+#include "boundary.h"
 #include "mask_core.h"
 #include "sysfs_io.h"
 #include "vfio.h"
 
 namespace {
+
+// ---- typed errors: TypeScript registers a factory at load time (setErrorFactory), so that an
+// error raised here is the same ZmdevError subclass TypeScript itself would raise.
+
+struct AddonData {
+  Napi::FunctionReference make_error;
+};
+
+AddonData* Data(Napi::Env env) {
+  AddonData* d = env.GetInstanceData<AddonData>();
+  if (d == nullptr) {
+    d = new AddonData();
+    env.SetInstanceData(d);  // deleted by node-addon-api when the environment goes away
+  }
+  return d;
+}
+
+// setErrorFactory((kind, code, message, detail) => Error)
+Napi::Value SetErrorFactory(const Napi::CallbackInfo& info) {
+  if (!info[0].IsFunction()) throw Napi::TypeError::New(info.Env(), "factory must be a function");
+  Data(info.Env())->make_error = Napi::Persistent(info[0].As<Napi::Function>());
+  return info.Env().Undefined();
+}
+
+// Throws the factory's error for (kind, code, message, detail); without a factory (the addon
+// loaded by hand), a plain Error that still carries the code.
+[[noreturn]] void ThrowTyped(Napi::Env env, const char* kind, const char* code, const char* message, napi_value detail) {
+  AddonData* d = Data(env);
+  if (!d->make_error.IsEmpty()) {
+    Napi::Value e = d->make_error.Call({Napi::String::New(env, kind), Napi::String::New(env, code),
+                                         Napi::String::New(env, message), detail});
+    throw Napi::Error(env, e);
+  }
+  Napi::Error e = Napi::Error::New(env, std::string(code) + ": " + message);
+  e.Set("code", Napi::String::New(env, code));
+  throw e;
+}
+
+// Every export runs inside this: a C++ exception that is not already a JS error (bad_alloc from
+// a huge result, say) becomes a typed error instead of std::terminate taking the process down.
+// The export's name travels as the function's data.
+template <Napi::Value (*F)(const Napi::CallbackInfo&)>
+Napi::Value Guarded(const Napi::CallbackInfo& info) {
+  try {
+    return F(info);
+  } catch (const Napi::Error&) {
+    throw;  // argument TypeError/RangeError, a failed napi call, a typed error from ThrowTyped
+  } catch (...) {
+    zmdev::boundary::Caught c = zmdev::boundary::describe_current_exception();
+    Napi::Env env = info.Env();
+    ThrowTyped(env, "exception", c.code, c.message, Napi::String::New(env, static_cast<const char*>(info.Data())));
+  }
+}
 
 struct Bytes {
   uint8_t* data;
@@ -149,31 +206,52 @@ Napi::Value PopcountMasks(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), total);
 }
 
-// findSharedApqns(matrices n*64) -> Uint32Array of (a, b, apqn) triples
+// findSharedApqns(matrices n*64, limit?, total8?) -> Uint32Array of (a, b, apqn) triples: all of
+// them, or the first `limit` (a whole number up to 2**53; none given: no limit). total8, an
+// 8-byte view of a Float64Array(1), receives how many there are in all.
 Napi::Value FindSharedApqns(const Napi::CallbackInfo& info) {
   Bytes m = GetBytes(info, 0, "matrices");
   if (m.length % zmdev::kMatrixBytes) throw Napi::RangeError::New(info.Env(), "matrices length must be a multiple of 64");
-  static_assert(sizeof(zmdev::ApqnConflict) == 3 * sizeof(uint32_t), "a conflict is three packed uint32");
-  auto* found = new std::vector<zmdev::ApqnConflict>();
-  zmdev::find_shared_apqns(m.data, m.length / zmdev::kMatrixBytes, *found);
-  if (found->empty()) {
-    delete found;
-    return Napi::Uint32Array::New(info.Env(), 0);
+  if (m.length / zmdev::kMatrixBytes > UINT32_MAX) throw Napi::RangeError::New(info.Env(), "more than 2^32 - 1 matrices");
+  uint64_t limit = UINT64_MAX;
+  if (info.Length() > 1 && !info[1].IsUndefined()) {
+    if (!info[1].IsNumber()) throw Napi::TypeError::New(info.Env(), "limit must be a number");
+    if (!zmdev::boundary::uint_from_number(info[1].As<Napi::Number>().DoubleValue(), uint64_t{1} << 53, &limit))
+      throw Napi::RangeError::New(info.Env(), "limit must be a whole number from 0 to 2**53");
   }
+  Bytes total{nullptr, 0};
+  if (info.Length() > 2 && !info[2].IsUndefined()) total = GetBytes(info, 2, "total", sizeof(double));
+  static_assert(sizeof(zmdev::ApqnConflict) == 3 * sizeof(uint32_t), "a conflict is three packed uint32");
+  // Owned here until JavaScript owns it: a throw on the way frees it.
+  auto found = std::make_unique<std::vector<zmdev::ApqnConflict>>();
+  uint64_t all = zmdev::find_shared_apqns(m.data, m.length / zmdev::kMatrixBytes, *found, limit);
+  if (total.data != nullptr) {
+    double d = static_cast<double>(all);
+    std::memcpy(total.data, &d, sizeof d);
+  }
+  if (found->empty()) return Napi::Uint32Array::New(info.Env(), 0);
   // Hand the result's memory to JavaScript as it is: no zero-filled copy of a possibly large array.
   size_t n = found->size();
+  void* data = found->data();
   Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(
-      info.Env(), found->data(), n * sizeof(zmdev::ApqnConflict),
-      [](Napi::Env, void*, std::vector<zmdev::ApqnConflict>* v) { delete v; }, found);
+      info.Env(), data, n * sizeof(zmdev::ApqnConflict),
+      [](Napi::Env, void*, std::vector<zmdev::ApqnConflict>* v) { delete v; }, found.get());
+  found.release();  // the ArrayBuffer's finalizer deletes it now
   return Napi::Uint32Array::New(info.Env(), n * 3, buf, 0);
 }
 
 // ---- sysfs I/O: synchronous (a sysfs read costs well under a microsecond; a thread hop costs 30),
 // and failures come back as [errno, syscall] so that TypeScript builds the SysfsError.
 
+// Every path handed to a syscall comes through here. A NUL would end the C string early and
+// name another file (`/sys/x\0y` opened /sys/x): refused with the same SysfsPathError the
+// TypeScript side raises, whoever the caller is.
 std::string GetPath(const Napi::CallbackInfo& info, size_t index) {
   if (!info[index].IsString()) throw Napi::TypeError::New(info.Env(), "path must be a string");
-  return info[index].As<Napi::String>().Utf8Value();
+  std::string path = info[index].As<Napi::String>().Utf8Value();
+  if (zmdev::boundary::has_nul(path.data(), path.size()))
+    ThrowTyped(info.Env(), "path", "EINVAL", "a path must not contain a NUL byte", info[index]);
+  return path;
 }
 
 Napi::Value Failure(Napi::Env env, long negative_errno, const char* syscall) {
@@ -265,17 +343,27 @@ Napi::Value SysfsStat(const Napi::CallbackInfo& info) {
 // ---- VFIO device ioctls: synchronous (vfio_ap answers them without sleeping, apart from RESET's
 // queue polling), failures as [errno] so that TypeScript builds the error.
 
+Napi::Value ErrnoFailure(Napi::Env env, int positive_errno) {
+  Napi::Array a = Napi::Array::New(env, 1);
+  a.Set(0u, Napi::Number::New(env, positive_errno));
+  return a;
+}
+
 // vfioIoctl(fd, request, bytes) -> undefined | [errno]. The struct is read and written in place.
 Napi::Value VfioIoctl(const Napi::CallbackInfo& info) {
   if (!info[0].IsNumber() || !info[1].IsNumber()) throw Napi::TypeError::New(info.Env(), "fd and request must be numbers");
-  int fd = info[0].As<Napi::Number>().Int32Value();
-  unsigned long request = info[1].As<Napi::Number>().Uint32Value();
   Bytes buf = GetBytes(info, 2, "buffer");
-  int r = zmdev::vfio::vfio_ioctl(fd, request, buf.data, buf.length);
+  // Checked, not converted: Int32Value() made 2**53 fd 0 and 1.5 fd 1, and Uint32Value() wraps
+  // a request modulo 2^32. Refused before any syscall with the errno the kernel gives such
+  // values: EBADF for what cannot be an fd, EINVAL for what cannot be a request number.
+  int fd = -1;
+  if (!zmdev::boundary::fd_from_number(info[0].As<Napi::Number>().DoubleValue(), &fd)) return ErrnoFailure(info.Env(), EBADF);
+  uint64_t request = 0;
+  if (!zmdev::boundary::uint_from_number(info[1].As<Napi::Number>().DoubleValue(), UINT32_MAX, &request))
+    return ErrnoFailure(info.Env(), EINVAL);
+  int r = zmdev::vfio::vfio_ioctl(fd, static_cast<unsigned long>(request), buf.data, buf.length);
   if (r == 0) return info.Env().Undefined();
-  Napi::Array a = Napi::Array::New(info.Env(), 1);
-  a.Set(0u, Napi::Number::New(info.Env(), -r));
-  return a;
+  return ErrnoFailure(info.Env(), -r);
 }
 
 // ---- flock(2): a lock the kernel drops when its holder dies, so there is no stale state to clean.
@@ -294,24 +382,28 @@ Napi::Value FlockTry(const Napi::CallbackInfo& info) {
 Napi::Value Noop(const Napi::CallbackInfo& info) { return info.Env().Undefined(); }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("parseKernelMask", Napi::Function::New(env, ParseKernelMask));
-  exports.Set("parseChzdevMask", Napi::Function::New(env, ParseChzdevMask));
-  exports.Set("parseApConfig", Napi::Function::New(env, ParseApConfig));
-  exports.Set("parseKstrtoul", Napi::Function::New(env, ParseKstrtoul));
-  exports.Set("parseKernelMasks", Napi::Function::New(env, ParseKernelMasks));
-  exports.Set("formatMasks", Napi::Function::New(env, FormatMasks));
-  exports.Set("reduceMasks", Napi::Function::New(env, ReduceMasks));
-  exports.Set("popcountMasks", Napi::Function::New(env, PopcountMasks));
-  exports.Set("findSharedApqns", Napi::Function::New(env, FindSharedApqns));
-  exports.Set("sysfsRead", Napi::Function::New(env, SysfsRead));
-  exports.Set("sysfsReadMany", Napi::Function::New(env, SysfsReadMany));
-  exports.Set("sysfsWrite", Napi::Function::New(env, SysfsWrite));
-  exports.Set("sysfsList", Napi::Function::New(env, SysfsList));
-  exports.Set("sysfsReadlink", Napi::Function::New(env, SysfsReadlink));
-  exports.Set("sysfsStat", Napi::Function::New(env, SysfsStat));
-  exports.Set("vfioIoctl", Napi::Function::New(env, VfioIoctl));
-  exports.Set("flockTry", Napi::Function::New(env, FlockTry));
-  exports.Set("noop", Napi::Function::New(env, Noop));
+#define ZMDEV_EXPORT(name, fn) \
+  exports.Set(name, Napi::Function::New<Guarded<fn>>(env, name, const_cast<char*>(name)))
+  ZMDEV_EXPORT("parseKernelMask", ParseKernelMask);
+  ZMDEV_EXPORT("parseChzdevMask", ParseChzdevMask);
+  ZMDEV_EXPORT("parseApConfig", ParseApConfig);
+  ZMDEV_EXPORT("parseKstrtoul", ParseKstrtoul);
+  ZMDEV_EXPORT("parseKernelMasks", ParseKernelMasks);
+  ZMDEV_EXPORT("formatMasks", FormatMasks);
+  ZMDEV_EXPORT("reduceMasks", ReduceMasks);
+  ZMDEV_EXPORT("popcountMasks", PopcountMasks);
+  ZMDEV_EXPORT("findSharedApqns", FindSharedApqns);
+  ZMDEV_EXPORT("sysfsRead", SysfsRead);
+  ZMDEV_EXPORT("sysfsReadMany", SysfsReadMany);
+  ZMDEV_EXPORT("sysfsWrite", SysfsWrite);
+  ZMDEV_EXPORT("sysfsList", SysfsList);
+  ZMDEV_EXPORT("sysfsReadlink", SysfsReadlink);
+  ZMDEV_EXPORT("sysfsStat", SysfsStat);
+  ZMDEV_EXPORT("vfioIoctl", VfioIoctl);
+  ZMDEV_EXPORT("flockTry", FlockTry);
+  ZMDEV_EXPORT("noop", Noop);
+  ZMDEV_EXPORT("setErrorFactory", SetErrorFactory);
+#undef ZMDEV_EXPORT
   return exports;
 }
 

@@ -26,12 +26,17 @@ int open_retry(const char* path, int flags) {
 // attribute, so one 4 KiB step plus the EOF read is the common case.
 int read_to_end(int fd, std::string* out) {
   constexpr size_t kStep = 4096;
-  size_t used = out->size();
+  const size_t start = out->size();
+  size_t used = start;
   for (;;) {
     out->resize(used + kStep);
     ssize_t n = ::read(fd, &(*out)[used], kStep);
     if (n > 0) {
       used += static_cast<size_t>(n);
+      if (used - start > kMaxAttributeBytes) {
+        out->resize(used);
+        return -EFBIG;
+      }
     } else if (n == 0) {
       out->resize(used);
       return 0;

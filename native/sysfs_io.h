@@ -12,8 +12,14 @@
 namespace zmdev {
 namespace sysfs {
 
+// The most bytes one read_attribute takes. A sysfs text attribute holds at most a page; a file
+// that never ends (a root moved to /dev, where `zero` has no EOF) would otherwise grow the string
+// until memory runs out.
+constexpr size_t kMaxAttributeBytes = size_t{16} << 20;
+
 // Appends the whole content of `path` to *out (open O_RDONLY|O_CLOEXEC, read until EOF, close).
-// On failure *out is restored to its previous length.
+// More than kMaxAttributeBytes is -EFBIG (syscall "read"). On failure *out is restored to its
+// previous length.
 int read_attribute(const char* path, std::string* out, const char** syscall);
 
 // Reads `count` NUL-terminated paths laid back to back in `paths`. Every content is appended to

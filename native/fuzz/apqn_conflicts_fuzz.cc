@@ -3,7 +3,9 @@
 //    fixed set of eight IDs (edge IDs included), so shared APQNs and triples are common;
 //  * odd: up to 16 denser matrices, eight bytes each (up to 1,024 APQNs each).
 // Invariants: identical list to the pairwise answer (which is in (a, b, apqn) order by
-// construction), strictly increasing, a < b, and entries already in the vector stay untouched.
+// construction), strictly increasing, a < b, and entries already in the vector stay untouched;
+// with a limit taken from the last byte, the first `limit` entries of that list and its total.
+#include <algorithm>
 #include <tuple>
 #include <vector>
 
@@ -82,5 +84,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<Triple> want = pairwise(table, count);
   FZ_CHECK(got == want, "count " + std::to_string(count) + ": got " + std::to_string(got.size()) + " conflicts, pairwise " +
                             std::to_string(want.size()));
+
+  // With a limit (from the last byte): the first `limit` entries of the same list, and the total.
+  const uint64_t limit = data[size - 1] % (want.size() + 2);
+  std::vector<zmdev::ApqnConflict> first;
+  const uint64_t total = zmdev::find_shared_apqns(table.data(), count, first, limit);
+  FZ_CHECK(total == want.size(), "limit " + std::to_string(limit) + ": total " + std::to_string(total));
+  FZ_CHECK(first.size() == std::min<uint64_t>(limit, want.size()), "limit " + std::to_string(limit) + ": size " +
+                                                                      std::to_string(first.size()));
+  for (size_t k = 0; k < first.size(); ++k)
+    FZ_CHECK(Triple(first[k].a, first[k].b, first[k].apqn) == want[k], "limit " + std::to_string(limit) + ": entry " +
+                                                                           std::to_string(k) + " differs");
   return 0;
 }

@@ -169,4 +169,102 @@ TEST_CASE(agrees_with_a_pairwise_check_on_random_small_inputs) {
   }
 }
 
+// ---- limits: the first `limit` entries of the same order, and the total ----------------------
+
+namespace {
+
+struct Limited {
+  uint64_t total;
+  std::vector<Triple> got;
+};
+
+Limited find_limited(const Matrices& m, uint64_t limit) {
+  Conflicts out;
+  Limited r{zmdev::find_shared_apqns(m.bytes.data(), m.count(), out, limit), {}};
+  for (const auto& c : out) r.got.emplace_back(c.a, c.b, c.apqn);
+  return r;
+}
+
+std::vector<Triple> prefix(const std::vector<Triple>& v, uint64_t n) {
+  return std::vector<Triple>(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(std::min<uint64_t>(n, v.size())));
+}
+
+}  // namespace
+
+TEST_CASE(limit_gives_the_first_entries_and_the_total) {
+  Matrices m;
+  m.add(ids({1, 2}), ids({3, 4})).add(ids({9}), ids({9})).add(ids({2}), ids({4})).add(ids({1, 2}), ids({3}));
+  const std::vector<Triple> all = naive(m);
+  CHECK_EQ(all.size(), size_t{3});  // 0-2: 02.0004; 0-3: 01.0003 02.0003
+  for (uint64_t limit = 0; limit <= all.size() + 2; ++limit) {
+    Limited r = find_limited(m, limit);
+    CHECK_EQ(r.total, uint64_t{3});
+    if (r.got != prefix(all, limit)) check::fail(__FILE__, __LINE__, "limit " + std::to_string(limit) + ": got " + show(r.got));
+  }
+  CHECK_EQ(find_limited(Matrices{}, 0).total, uint64_t{0});
+  CHECK_EQ(find_limited(Matrices{}.add(ids({1}), ids({1})).add(ids({2}), ids({2})), 0).total, uint64_t{0});
+}
+
+// The 12.8 KB input that used to ask for gigabytes: 200 matrices of every APQN.
+TEST_CASE(saturated_matrices_stay_bounded) {
+  Matrices m;
+  for (int i = 0; i < 200; ++i) m.add(all_ones(), all_ones());
+  Limited r = find_limited(m, 100000);
+  CHECK_EQ(r.total, uint64_t{19900} * 65536);
+  CHECK_EQ(r.got.size(), size_t{100000});
+  bool ordered = true;
+  for (size_t k = 0; k < r.got.size(); ++k)
+    ordered = ordered && r.got[k] == Triple(0, static_cast<uint32_t>(1 + k / 65536), static_cast<uint32_t>(k % 65536));
+  CHECK(ordered);
+  CHECK(r.got[65536] == Triple(0, 2, 0));
+  Limited none = find_limited(m, 0);
+  CHECK_EQ(none.total, uint64_t{19900} * 65536);
+  CHECK(none.got.empty());
+}
+
+TEST_CASE(limit_skips_matrices_that_share_nothing) {
+  Matrices m;
+  m.add(ids({1}), ids({1}))           // 0: shares with 3 and 5
+      .add(ids({7}), ids({7}))       // 1: alone
+      .add(ids({1}), ids({2}))       // 2: shares with 5 (01.0002)
+      .add(ids({1}), ids({1}))       // 3
+      .add(Mask{}, all_ones())       // 4: no adapters
+      .add(ids({1}), ids({1, 2}));   // 5
+  const std::vector<Triple> all = naive(m);
+  CHECK_EQ(all.size(), size_t{4});
+  for (uint64_t limit = 0; limit < all.size(); ++limit) {
+    Limited r = find_limited(m, limit);
+    CHECK_EQ(r.total, uint64_t{4});
+    if (r.got != prefix(all, limit)) check::fail(__FILE__, __LINE__, "limit " + std::to_string(limit) + ": got " + show(r.got));
+  }
+}
+
+TEST_CASE(limit_agrees_with_the_pairwise_prefix_on_random_inputs) {
+  uint64_t state = 0x2545f4914f6cdd1dull;
+  auto next = [&state]() -> unsigned {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return static_cast<unsigned>(state >> 32);
+  };
+  for (int round = 0; round < 300; ++round) {
+    Matrices m;
+    size_t n = next() % 9;
+    for (size_t i = 0; i < n; ++i) {
+      Mask apm{}, aqm{};
+      unsigned span = 1 + next() % 6, base = (next() % 2) ? 0 : 250;
+      for (int k = static_cast<int>(next() % 4); k > 0; --k) zmdev::mask_set(apm.data(), base + next() % span);
+      for (int k = static_cast<int>(next() % 4); k > 0; --k) zmdev::mask_set(aqm.data(), base + next() % span);
+      m.add(apm, aqm);
+    }
+    const std::vector<Triple> all = naive(m);
+    uint64_t limit = next() % (all.size() + 2);
+    Limited r = find_limited(m, limit);
+    CHECK_EQ(r.total, static_cast<uint64_t>(all.size()));
+    if (r.got != prefix(all, limit))
+      check::fail(__FILE__, __LINE__, "round " + std::to_string(round) + " limit " + std::to_string(limit) + ": got " +
+                                          show(r.got) + " want " + show(prefix(all, limit)));
+  }
+}
+
 TEST_MAIN()

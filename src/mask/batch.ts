@@ -1,6 +1,6 @@
 // Batch operations: one call into C++ for a whole table of masks or matrices. Single masks stay
 // in TypeScript (ApMask); crossing into C++ only pays off when one call does a lot of work.
-import { outOfRange, type GrammarError } from '../errors.js';
+import { outOfRange, ZmdevError, type GrammarError } from '../errors.js';
 import { native } from '../native/addon.js';
 import { ApMask, MASK_BYTES } from './ap-mask.js';
 import { apqnFromNumber, type Apqn } from './apqn.js';
@@ -140,12 +140,30 @@ export interface SharedApqns {
 }
 
 /**
- * Every pair of matrices that share APQNs, with the shared APQNs, ordered by a, b and APQN.
- * Linear in the number of APQNs (an owner table over all 65,536), in one native call.
+ * The most shared APQNs findSharedApqns returns unless told otherwise. A few KB of matrices can
+ * share billions (200 of all 256 x 256 APQNs share 1.3 billion); this bounds the native result to
+ * 12 MiB and its working memory to about 36 MiB.
  */
-export function findSharedApqns(matrices: MatrixTable | readonly Matrix[]): SharedApqns[] {
+export const SHARED_APQNS_LIMIT = 1 << 20;
+
+/** More shared APQNs than the limit allowed: how many there are, and the first `limit` of them. */
+export class SharedApqnsLimitError extends ZmdevError {
+  constructor(readonly total: number, readonly limit: number, readonly first: SharedApqns[]) {
+    super({ code: 'E2BIG', message: `the matrices share ${total} APQNs (counted per pair), more than the limit of ${limit}` });
+  }
+}
+
+/**
+ * Every pair of matrices that share APQNs, with the shared APQNs, ordered by a, b and APQN.
+ * Linear in the number of APQNs (an owner table over all 65,536), in one native call. At most
+ * `limit` APQNs (over all pairs; default SHARED_APQNS_LIMIT): past it, a SharedApqnsLimitError
+ * (E2BIG) carries the total and the first `limit` of them.
+ */
+export function findSharedApqns(matrices: MatrixTable | readonly Matrix[], opts: { limit?: number } = {}): SharedApqns[] {
   const table = matrices instanceof MatrixTable ? matrices : MatrixTable.from(matrices);
-  const flat = native().findSharedApqns(table.bytes);
+  const limit = opts.limit ?? SHARED_APQNS_LIMIT;
+  const total = new Float64Array(1);
+  const flat = native().findSharedApqns(table.bytes, limit, new Uint8Array(total.buffer));
   const out: SharedApqns[] = [];
   // Each pair's APQNs are consecutive: size the array once instead of growing it by push (an
   // empty array's first push reserves 17 slots, most pairs share one APQN).
@@ -158,5 +176,6 @@ export function findSharedApqns(matrices: MatrixTable | readonly Matrix[]): Shar
     for (let j = 0; k < end; k += 3, j++) apqns[j] = apqnFromNumber(flat[k + 2]!);
     out.push({ a, b, apqns });
   }
+  if (total[0]! > limit) throw new SharedApqnsLimitError(total[0]!, limit, out);
   return out;
 }

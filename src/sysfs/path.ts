@@ -29,8 +29,9 @@ export function checkRelativePath(rel: string): void {
   if (rel.split('/').includes('..')) throw new SysfsPathError(rel, 'no-dotdot');
 }
 
-/** `root/rel` after checking rel; root is absolute and has no trailing slash (except "/"). */
+/** `root/rel` after checking both; root is absolute and has no trailing slash (except "/"). */
 export function joinUnder(root: string, rel: string): string {
+  if (root.includes('\0')) throw new SysfsPathError(root, 'no-nul');
   checkRelativePath(rel);
   if (rel === '') return root;
   return root === '/' ? `/${rel}` : `${root}/${rel}`;

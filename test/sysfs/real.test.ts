@@ -43,6 +43,35 @@ t.test('root and path rules', async (t) => {
   t.doesNotThrow(() => checkRelativePath('bus/./ap/..x/'), 'dots inside names and "." are fine');
 });
 
+t.test('a NUL in a root or a path is refused before any syscall, by TypeScript and by the addon', async (t) => {
+  t.throws(() => joinUnder('/sys\0/x', 'bus'), { name: 'SysfsPathError', rule: 'no-nul', path: '/sys\0/x', code: 'EINVAL' });
+  const moved = new RealSysfs(root);
+  (moved as { root: string }).root = `${root}/bus\0`;
+  t.throws(() => moved.read('ap/apmask'), { name: 'SysfsPathError', rule: 'no-nul' }, 'a root changed after the constructor');
+
+  // The addon used to open the path up to the NUL: '<root>/bus/ap/apmask\0junk' read apmask.
+  const addon = native();
+  const apmask = path.join(root, 'bus/ap/apmask');
+  const bad = [`${apmask}\0junk`, `${root}\0/bus/ap/apmask`, '\0', `${apmask}\0`];
+  for (const p of bad) {
+    const calls: Array<[string, () => unknown]> = [
+      ['sysfsRead', () => addon.sysfsRead(p)],
+      ['sysfsWrite', () => addon.sysfsWrite(p, new Uint8Array([0x31]))],
+      ['sysfsList', () => addon.sysfsList(p)],
+      ['sysfsReadlink', () => addon.sysfsReadlink(p)],
+      ['sysfsStat', () => addon.sysfsStat(p, true)],
+      ['sysfsStat (lstat)', () => addon.sysfsStat(p, false)],
+    ];
+    for (const [name, call] of calls) {
+      const e = t.throws(call, `${name}(${JSON.stringify(p)})`) as SysfsPathError;
+      t.ok(e instanceof SysfsPathError, `${name}: a SysfsPathError`);
+      t.match(e, { code: 'EINVAL', errno: -22, rule: 'no-nul', path: p, message: /must not contain a NUL byte/ });
+    }
+  }
+  t.equal(readFileSync(apmask, 'latin1'), '0x' + 'f'.repeat(64) + '\n', 'the write never reached apmask');
+  t.equal(addon.sysfsRead(apmask), '0x' + 'f'.repeat(64) + '\n', 'the same path without the NUL is read');
+});
+
 t.test('read: whole content, exact bytes, latin1', async (t) => {
   t.equal(io.read('bus/ap/apmask'), '0x' + 'f'.repeat(64) + '\n');
   t.equal(io.read('bus/ap/empty'), '');
@@ -75,6 +104,14 @@ t.test('readMany: one call, results in place', async (t) => {
   t.same(io.readMany([]), []);
   const many = Array.from({ length: 300 }, (_, i) => (i % 3 === 1 ? 'nope' : 'bus/ap/ap_domain'));
   t.same(io.readMany(many).map((r) => (typeof r === 'string' ? r : r.code)), many.map((p) => (p === 'nope' ? 'ENOENT' : '6\n')));
+});
+
+t.test('a file without an end is EFBIG past 16 MiB, not a string that grows until memory runs out', async (t) => {
+  const dev = new RealSysfs('/dev');
+  t.match(t.throws(() => dev.read('zero')), { name: 'SysfsError', code: 'EFBIG', errno: -27, syscall: 'read', path: '/dev/zero' });
+  const [zero, nul] = dev.readMany(['zero', 'null']);
+  t.match(zero, { code: 'EFBIG', syscall: 'read', path: '/dev/zero' });
+  t.equal(nul, '');
 });
 
 t.test('readMany: the native call checks its buffers', async (t) => {
