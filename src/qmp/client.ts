@@ -4,13 +4,14 @@
 import type net from 'node:net';
 import {
   AbortError, BadReplyError, ConnectError, ExecInterruptedError, ExecuteError, GreetingError, NegotiationError,
-  QmpError, ServerParseError, StateError, TimeoutError, clip,
+  QmpError, ServerParseError, StateError, TimeoutError, preview,
 } from './errors.js';
 import { armDeadline, throwIfAborted, type Deadline, type WaitOptions } from './deadline.js';
 import { EventHub, type EventListener, type EventPredicate, type ListenerOptions } from './events.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, LineSplitter } from './framing.js';
 import {
-  decodeLine, errorBody, parseGreeting, toEvent, type Greeting, type JsonObject, type QmpEvent, type Runstate,
+  DEFAULT_MAX_MESSAGE_DEPTH, decodeLine, errorBody, parseGreeting, toEvent,
+  type Greeting, type JsonObject, type QmpEvent, type Runstate,
 } from './message.js';
 import { describeAddress, openSocket, type QmpAddress } from './transport.js';
 
@@ -26,6 +27,9 @@ export interface QmpClientOptions {
   logger?: QmpLogger;
   /** Longest message accepted, in bytes (10 MiB). */
   maxMessageBytes?: number;
+  /** Deepest nesting of objects and arrays accepted in a message (1024); deeper ones end the session
+   *  with MessageTooDeepError before they are parsed. */
+  maxMessageDepth?: number;
   /** How many recent events to keep for error reports (100). */
   historySize?: number;
   /** Called on every runstate change, synchronously, so no transition is missed. */
@@ -84,6 +88,7 @@ export class QmpClient {
   readonly name: string;
   readonly #logger: QmpLogger;
   readonly #maxBytes: number;
+  readonly #maxDepth: number;
   readonly #hub: EventHub;
   #state: Runstate = 'idle';
   readonly #onRunstate: ((state: Runstate, previous: Runstate) => void) | undefined;
@@ -96,7 +101,8 @@ export class QmpClient {
   constructor(opts: QmpClientOptions = {}) {
     this.name = opts.name ?? 'qmp';
     this.#logger = opts.logger ?? {};
-    this.#maxBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.#maxBytes = positiveInteger('maxMessageBytes', opts.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES);
+    this.#maxDepth = positiveInteger('maxMessageDepth', opts.maxMessageDepth, DEFAULT_MAX_MESSAGE_DEPTH);
     this.#hub = new EventHub(opts.historySize ?? 100, (err) => this.#warn(err.message, err));
     this.#onRunstate = opts.onRunstate;
   }
@@ -315,7 +321,7 @@ export class QmpClient {
     if (session.ended) return;
     let msg: JsonObject;
     try {
-      msg = decodeLine(line);
+      msg = decodeLine(line, this.#maxDepth);
       // Before the greeting nothing counts as an event: the first message must be the greeting.
       if (session.phase !== 'greeting' && 'event' in msg) {
         this.#hub.dispatch(toEvent(msg));
@@ -345,7 +351,7 @@ export class QmpClient {
         this.#fail(session, new ServerParseError(msg, errorBody(msg).desc));
         return;
       }
-      this.#warn(`dropped an id-less message that answers nothing: ${clip(JSON.stringify(msg), 200)}`, msg);
+      this.#warn(`dropped an id-less message that answers nothing: ${preview(msg, 200)}`, msg);
       return;
     }
     const key = typeof id === 'string' ? id : JSON.stringify(id);
@@ -406,7 +412,7 @@ export class QmpClient {
       throw wrapSetup(err, (cause) => new NegotiationError(session.address, `no reply (${(cause as Error).message})`, cause));
     }
     if (reply['id'] !== id) {
-      throw new NegotiationError(session.address, `expected the reply to qmp_capabilities, got ${clip(JSON.stringify(reply), 160)}`);
+      throw new NegotiationError(session.address, `expected the reply to qmp_capabilities, got ${preview(reply, 160)}`);
     }
     if ('error' in reply) {
       const { errorClass, desc } = errorBody(reply);
@@ -466,6 +472,15 @@ export class QmpClient {
 
   #debug(message: string, detail: unknown): void { this.#logger.debug?.(`${this.name}: ${message}`, detail); }
   #warn(message: string, detail: unknown): void { this.#logger.warn?.(`${this.name}: ${message}`, detail); }
+}
+
+/** A size option: a positive integer, or the default when absent. */
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new QmpError({ code: 'EINVAL', message: `${name} must be a positive integer, not ${String(value)}` });
+  }
+  return value;
 }
 
 /** Keep typed errors (timeout, abort, protocol) as they are; wrap anything else into the setup error. */

@@ -1,7 +1,7 @@
 // Event fan-out. Every listener owns a FIFO queue, so each event reaches each interested listener exactly
 // once and listeners never take events from one another. The hub also keeps a short history, so a wait
 // that times out can say which events did arrive.
-import { ExecInterruptedError, QmpError, StateError, TimeoutError, clip } from './errors.js';
+import { ExecInterruptedError, QmpError, StateError, TimeoutError, preview } from './errors.js';
 import { armDeadline, throwIfAborted, type WaitOptions } from './deadline.js';
 import type { JsonObject, QmpEvent } from './message.js';
 
@@ -180,7 +180,7 @@ export class EventListener implements AsyncIterable<QmpEvent>, Disposable {
 
 /** Name and data of an event, short, for error messages. */
 export function summarize(event: QmpEvent): string {
-  return `${event.event} ${clip(JSON.stringify(event.data), 100)}`;
+  return `${event.event} ${preview(event.data, 100)}`;
 }
 
 /** The listeners of one client and the recent-event history. */

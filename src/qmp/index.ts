@@ -7,8 +7,9 @@ export type { Greeting, QemuVersion, QmpEvent, JsonObject, Runstate } from './me
 export type { QmpAddress } from './transport.js';
 export type { WaitOptions } from './deadline.js';
 export { DEFAULT_MAX_MESSAGE_BYTES } from './framing.js';
+export { DEFAULT_MAX_MESSAGE_DEPTH } from './message.js';
 export {
   QmpError, ConnectError, GreetingError, NegotiationError, ExecuteError, ExecInterruptedError, ProtocolError,
-  DeserializationError, UnexpectedTypeError, MessageTooLargeError, BadReplyError, ServerParseError, StateError,
+  DeserializationError, UnexpectedTypeError, MessageTooLargeError, MessageTooDeepError, BadReplyError, ServerParseError, StateError,
   TimeoutError, AbortError,
 } from './errors.js';

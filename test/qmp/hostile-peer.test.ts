@@ -1,0 +1,149 @@
+// A hostile peer: messages built to exhaust the client (deep nesting, huge lines). Real QEMU sends
+// none of these, so the scripted peer of fixtures/fake-qmp.ts stands in for a compromised or fake monitor.
+import t from 'tap';
+import {
+  QmpClient, QmpError, ExecInterruptedError, ExecuteError, GreetingError, MessageTooDeepError, MessageTooLargeError,
+  DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_MESSAGE_DEPTH,
+} from '../../src/qmp/index.js';
+import { nestsDeeperThan } from '../../src/qmp/message.js';
+import { detach } from '../../src/guest/hotplug.js';
+import { fakeQmp, handshake } from './fixtures/fake-qmp.js';
+
+const LONG = { timeoutMs: 60_000 };
+
+/** About 200 KB of nested arrays: V8 parses it, JSON.stringify of the result overflows the stack. */
+const DEEP = '['.repeat(100_000) + ']'.repeat(100_000);
+
+t.test('nesting is counted outside strings only, in one pass', async (t) => {
+  t.equal(DEFAULT_MAX_MESSAGE_DEPTH, 1024);
+  t.notOk(nestsDeeperThan('[[]]', 2));
+  t.ok(nestsDeeperThan('[[[]]]', 2));
+  t.ok(nestsDeeperThan('{"a": [{"b": 1}]}', 2));
+  t.notOk(nestsDeeperThan('{"a": "[[[[{{{{"}', 1), 'brackets inside strings do not count');
+  t.notOk(nestsDeeperThan('{"a": "\\"[[[[[[", "b": "\\\\"}', 1), 'escaped quotes do not end the string');
+  t.ok(nestsDeeperThan('{"a": "\\\\", "b": [[1]]}', 2), 'an escaped backslash does');
+  t.notOk(nestsDeeperThan('{}{}{}{}{}', 1), 'closing brackets bring the depth back');
+  t.notOk(nestsDeeperThan('[[[', 3), 'a text no longer than the limit is not scanned');
+  t.ok(nestsDeeperThan(DEEP, DEFAULT_MAX_MESSAGE_DEPTH));
+});
+
+t.test('a deeply nested error reply ends the session with a typed error; the command rejects at once', async (t) => {
+  const path = await fakeQmp(t, async (peer) => {
+    await handshake(peer);
+    const cmd = await peer.recv();
+    peer.send(`{"error": {"class": "GenericError", "desc": ${DEEP}}, "id": "${cmd['id'] as string}"}\r\n`);
+  });
+  const qmp = new QmpClient();
+  await qmp.connect(path, LONG);
+  const started = Date.now();
+  const err = await qmp.execute('query-status', undefined, { timeoutMs: 60_000 }).catch((e: unknown) => e);
+  t.type(err, ExecInterruptedError);
+  t.ok(Date.now() - started < 10_000, 'settled without waiting for the timeout');
+  t.type(qmp.lastError, MessageTooDeepError);
+  const deep = qmp.lastError as MessageTooDeepError;
+  t.equal(deep.code, 'EMSGSIZE');
+  t.equal(deep.limit, 1024);
+  t.equal(deep.raw.length, 4097, 'the start of the message is kept, cut to 4 KiB');
+  t.match(deep.message, /nested more than 1024 levels deep \(\{"error": .*\); the session was closed, raise maxMessageDepth/);
+  t.match((err as Error).message, /nested more than 1024 levels deep/);
+  t.equal(qmp.runstate, 'idle');
+});
+
+t.test('a deeply nested event ends the session; waits and a detach in progress reject with typed errors', async (t) => {
+  const path = await fakeQmp(t, async (peer) => {
+    await handshake(peer);
+    const del = await peer.recv();
+    peer.send({ return: {}, id: del['id'] });
+    peer.send(`{"timestamp": {"seconds": 1, "microseconds": 2}, "event": "DEVICE_DELETED", "data": {"device": ${DEEP}}}\r\n`);
+  });
+  const qmp = new QmpClient();
+  await qmp.connect(path, LONG);
+  const all = qmp.listen();
+  const waiting = all.get(LONG).catch((e: unknown) => e);
+  const err = await detach(qmp, 'hostdev0', { timeoutMs: 60_000 }).catch((e: unknown) => e);
+  t.type(err, ExecInterruptedError);
+  t.type(await waiting, ExecInterruptedError);
+  t.equal(all.size, 0, 'the event reached no listener');
+  t.type(qmp.lastError, MessageTooDeepError);
+  t.equal(qmp.runstate, 'idle');
+});
+
+t.test('a deeply nested greeting fails connect() with a GreetingError', async (t) => {
+  const path = await fakeQmp(t, (peer) => peer.send(`{"QMP": {"version": ${DEEP}, "capabilities": []}}\r\n`));
+  const qmp = new QmpClient();
+  const err = await qmp.connect(path, LONG).catch((e: unknown) => e);
+  t.type(err, GreetingError);
+  t.equal((err as GreetingError).code, 'EPROTO');
+  t.type((err as Error).cause, MessageTooDeepError);
+  t.match((err as Error).message, /no greeting \(QMP server sent a message nested more than 1024 levels deep/);
+  t.equal(qmp.runstate, 'idle');
+});
+
+t.test('the depth limit is exact and can be moved; with it raised, error texts still build', async (t) => {
+  const path = await fakeQmp(t, async (peer) => {
+    await handshake(peer);
+    const a = await peer.recv();
+    peer.send(`{"return": [[[1]]], "id": "${a['id'] as string}"}\r\n`);
+    const b = await peer.recv();
+    peer.send(`{"return": [[[[1]]]], "id": "${b['id'] as string}"}\r\n`);
+  });
+  const qmp = new QmpClient({ maxMessageDepth: 4 });
+  await qmp.connect(path, LONG);
+  t.same(await qmp.execute('a'), [[[1]]], 'four levels pass');
+  t.type(await qmp.execute('b').catch((e: unknown) => e), ExecInterruptedError, 'five do not');
+  t.equal((qmp.lastError as MessageTooDeepError).limit, 4);
+
+  // Raised far past the default, the value is delivered; the client's own texts about it do not throw.
+  const path2 = await fakeQmp(t, async (peer) => {
+    peer.send(`{"QMP": {"version": ${DEEP}, "capabilities": []}}\r\n`);
+  });
+  const raised = new QmpClient({ maxMessageDepth: 200_000 });
+  const gerr = await raised.connect(path2, LONG).catch((e: unknown) => e);
+  t.type(gerr, GreetingError);
+  t.match((gerr as Error).message, /no version\.qemu \{major, minor, micro\} \(\(a value nested too deeply to show\)\)/);
+
+  const path3 = await fakeQmp(t, async (peer) => {
+    await handshake(peer);
+    const cmd = await peer.recv();
+    peer.send(`{"error": {"class": "GenericError", "desc": ${DEEP}}, "id": "${cmd['id'] as string}"}\r\n`);
+  });
+  await raised.connect(path3, LONG);
+  const eerr = await raised.execute('x', undefined, LONG).catch((e: unknown) => e);
+  t.type(eerr, ExecuteError);
+  t.equal((eerr as ExecuteError).desc, '(a value nested too deeply to show)');
+  t.equal(raised.runstate, 'running');
+  await raised.disconnect();
+});
+
+t.test('a huge line under the default size limit ends the session without buffering it all', async (t) => {
+  t.equal(DEFAULT_MAX_MESSAGE_BYTES, 10 * 1024 * 1024);
+  const path = await fakeQmp(t, async (peer) => {
+    await handshake(peer);
+    await peer.recv();
+    // 12 MiB of a never-ending string, sent in 1 MiB pieces.
+    peer.send('{"return": "');
+    const piece = Buffer.alloc(1024 * 1024, 0x61);
+    for (let i = 0; i < 12; i++) peer.send(piece);
+  });
+  const qmp = new QmpClient();
+  await qmp.connect(path, LONG);
+  t.type(await qmp.execute('query-status', undefined, LONG).catch((e: unknown) => e), ExecInterruptedError);
+  t.type(qmp.lastError, MessageTooLargeError);
+  t.equal((qmp.lastError as MessageTooLargeError).limit, DEFAULT_MAX_MESSAGE_BYTES);
+  t.equal(qmp.runstate, 'idle');
+});
+
+t.test('size options must be positive integers', async (t) => {
+  for (const [opts, pattern] of [
+    [{ maxMessageDepth: 0 }, /^maxMessageDepth must be a positive integer, not 0$/],
+    [{ maxMessageDepth: 1.5 }, /^maxMessageDepth must be a positive integer, not 1\.5$/],
+    [{ maxMessageDepth: Infinity }, /not Infinity/],
+    [{ maxMessageBytes: -1 }, /^maxMessageBytes must be a positive integer, not -1$/],
+  ] as const) {
+    const err = t.throws(() => new QmpClient(opts)) as unknown as QmpError;
+    t.type(err, QmpError);
+    t.equal(err.code, 'EINVAL');
+    t.match(err.message, pattern);
+  }
+  t.ok(new QmpClient({ maxMessageDepth: 1, maxMessageBytes: 1 }));
+});
