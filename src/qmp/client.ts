@@ -30,6 +30,9 @@ export interface QmpClientOptions {
   /** Deepest nesting of objects and arrays accepted in a message (1024); deeper ones end the session
    *  with MessageTooDeepError before they are parsed. */
   maxMessageDepth?: number;
+  /** Most events each listener keeps unread before it drops the oldest (1000); a listener's own
+   *  maxQueued overrides it. Infinity keeps every event. */
+  maxQueuedEvents?: number;
   /** How many recent events to keep for error reports (100). */
   historySize?: number;
   /** Called on every runstate change, synchronously, so no transition is missed. */
@@ -103,7 +106,7 @@ export class QmpClient {
     this.#logger = opts.logger ?? {};
     this.#maxBytes = positiveInteger('maxMessageBytes', opts.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES);
     this.#maxDepth = positiveInteger('maxMessageDepth', opts.maxMessageDepth, DEFAULT_MAX_MESSAGE_DEPTH);
-    this.#hub = new EventHub(opts.historySize ?? 100, (err) => this.#warn(err.message, err));
+    this.#hub = new EventHub(opts.historySize ?? 100, (err) => this.#warn(err.message, err), opts.maxQueuedEvents);
     this.#onRunstate = opts.onRunstate;
   }
 
@@ -198,7 +201,10 @@ export class QmpClient {
     return this.#submit(msg, opts) as Promise<T>;
   }
 
-  /** A listener for events by name(s) and data; remove it (or `using`) when done. No names: every event. */
+  /**
+   * A listener for events by name(s) and data; remove it (or `using`) when done. No names: every event.
+   * It keeps at most maxQueued unread events, dropping the oldest (counted in `dropped`).
+   */
   listen(opts?: ListenerOptions): EventListener {
     return this.#hub.listen(opts);
   }

@@ -2,7 +2,7 @@
 export {
   QmpClient, ID_PREFIX, type QmpClientOptions, type ConnectOptions, type ExecuteOptions, type QmpLogger,
 } from './client.js';
-export { EventListener, type EventPredicate, type ListenerOptions } from './events.js';
+export { EventListener, DEFAULT_MAX_QUEUED_EVENTS, type EventPredicate, type ListenerOptions } from './events.js';
 export type { Greeting, QemuVersion, QmpEvent, JsonObject, Runstate } from './message.js';
 export type { QmpAddress } from './transport.js';
 export type { WaitOptions } from './deadline.js';

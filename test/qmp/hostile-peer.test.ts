@@ -3,9 +3,10 @@
 import t from 'tap';
 import {
   QmpClient, QmpError, ExecInterruptedError, ExecuteError, GreetingError, MessageTooDeepError, MessageTooLargeError,
-  DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_MESSAGE_DEPTH,
+  DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_MESSAGE_DEPTH, DEFAULT_MAX_QUEUED_EVENTS,
 } from '../../src/qmp/index.js';
 import { nestsDeeperThan } from '../../src/qmp/message.js';
+import { EventHub } from '../../src/qmp/events.js';
 import { detach } from '../../src/guest/hotplug.js';
 import { fakeQmp, handshake } from './fixtures/fake-qmp.js';
 
@@ -146,4 +147,64 @@ t.test('size options must be positive integers', async (t) => {
     t.match(err.message, pattern);
   }
   t.ok(new QmpClient({ maxMessageDepth: 1, maxMessageBytes: 1 }));
+});
+
+t.test('a flood of events to listeners nobody reads: each keeps its newest maxQueued, counts the rest', async (t) => {
+  t.equal(DEFAULT_MAX_QUEUED_EVENTS, 1000);
+  const N = 20_000;
+  const path = await fakeQmp(t, async (peer) => {
+    await handshake(peer);
+    const cmd = await peer.recv();
+    const lines: string[] = [];
+    for (let i = 0; i < N; i++) lines.push(`{"timestamp": {"seconds": 1, "microseconds": ${i}}, "event": "BALLOON_CHANGE", "data": {"actual": ${i}}}\r\n`);
+    peer.send(lines.join(''));
+    // The reply comes after every event, so once it is in, all events are.
+    peer.send({ return: {}, id: cmd['id'] });
+  });
+  const warnings: string[] = [];
+  const qmp = new QmpClient({ logger: { warn: (m) => warnings.push(m) } });
+  await qmp.connect(path, LONG);
+  using unread = qmp.listen();
+  using small = qmp.listen({ names: 'BALLOON_CHANGE', maxQueued: 10 });
+  using all = qmp.listen({ maxQueued: Infinity });
+  using other = qmp.listen({ names: 'STOP' });
+  t.equal(unread.maxQueued, 1000);
+  await qmp.execute('query-balloon', undefined, LONG);
+  t.equal(unread.size, 1000);
+  t.equal(unread.dropped, N - 1000);
+  t.equal(unread.take()?.data['actual'], N - 1000, 'the oldest were dropped');
+  t.equal(small.size, 10);
+  t.equal(small.dropped, N - 10);
+  t.same(small.clear().map((e) => e.data['actual']), Array.from({ length: 10 }, (_, i) => N - 10 + i));
+  t.equal(small.dropped, N - 10, 'clear() does not reset the count');
+  t.equal(all.size, N);
+  t.equal(all.dropped, 0);
+  t.equal(other.size + other.dropped, 0);
+  t.equal(warnings.length, 2, 'the first drop of each listener is logged, once');
+  t.match(warnings[0], /the listener for BALLOON_CHANGE holds 10 unread events/);
+  t.match(warnings[1], /the listener for all events holds 1000 unread events, so it dropped the oldest; read it, remove it when done, or raise maxQueued/);
+  await qmp.disconnect();
+});
+
+t.test('a million events to an unread listener keep its queue at the bound', async (t) => {
+  const hub = new EventHub(100, () => {});
+  const l = hub.listen();
+  for (let i = 0; i < 1_000_000; i++) hub.dispatch({ event: 'E', data: { i }, timestamp: { seconds: 0, microseconds: 0 } });
+  t.equal(l.size, 1000);
+  t.equal(l.dropped, 999_000);
+  t.equal(l.take()?.data['i'], 999_000);
+  const named = new EventHub(10, () => {}, 5).listen({ names: 'E' });
+  t.equal(named.maxQueued, 5, 'the client-wide bound is the default');
+});
+
+t.test('queue bounds must be positive integers or Infinity', async (t) => {
+  const qmp = new QmpClient({ maxQueuedEvents: 3 });
+  t.equal(qmp.listen().maxQueued, 3);
+  for (const bad of [0, -1, 2.5, NaN]) {
+    const err = t.throws(() => qmp.listen({ maxQueued: bad })) as unknown as QmpError;
+    t.equal(err.code, 'EINVAL');
+    t.match(err.message, /^maxQueued must be a positive integer or Infinity, not /);
+  }
+  const err = t.throws(() => new QmpClient({ maxQueuedEvents: 0 })) as unknown as QmpError;
+  t.match(err.message, /^maxQueuedEvents must be a positive integer or Infinity, not 0$/);
 });
