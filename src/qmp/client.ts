@@ -6,7 +6,7 @@ import {
   AbortError, BadReplyError, ConnectError, ExecInterruptedError, ExecuteError, GreetingError, NegotiationError,
   QmpError, ServerParseError, StateError, TimeoutError, preview,
 } from './errors.js';
-import { armDeadline, throwIfAborted, type Deadline, type WaitOptions } from './deadline.js';
+import { armDeadline, checkTimeoutMs, throwIfAborted, type Deadline, type WaitOptions } from './deadline.js';
 import { EventHub, type EventListener, type EventPredicate, type ListenerOptions } from './events.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, LineSplitter } from './framing.js';
 import {
@@ -130,13 +130,14 @@ export class QmpClient {
   /**
    * Open a session: connect, read the greeting, negotiate (enabling oob when offered). Rejects with
    * ConnectError, GreetingError or NegotiationError (both ConnectErrors), TimeoutError, AbortError,
-   * or StateError unless idle; on failure the client is idle again.
+   * InvalidTimeoutError, or StateError unless idle; on failure the client is idle again.
    */
   async connect(address: QmpAddress, opts: ConnectOptions = {}): Promise<Greeting> {
     if (this.#state !== 'idle') {
       throw new StateError('connect()', this.#state, 'idle', 'disconnect() first; the client does not reconnect by itself');
     }
     const where = describeAddress(address);
+    checkTimeoutMs(opts.timeoutMs);
     throwIfAborted(opts.signal, `QMP connect to ${where}`);
     this.#setState('connecting');
     this.#lastError = undefined;
@@ -175,7 +176,7 @@ export class QmpClient {
   /**
    * Run a command and resolve with its `return` value. Rejects with ExecuteError (QEMU refused it),
    * TimeoutError / AbortError (the session stays usable; a late reply is dropped), ExecInterruptedError
-   * (the session ended first), BadReplyError, or StateError unless running.
+   * (the session ended first), BadReplyError, InvalidTimeoutError (nothing sent), or StateError unless running.
    */
   execute<T = unknown>(command: string, args?: JsonObject, opts: ExecuteOptions = {}): Promise<T> {
     const msg: JsonObject = { [opts.oob ? 'exec-oob' : 'execute']: command };
@@ -260,6 +261,7 @@ export class QmpClient {
       return Promise.reject(new StateError(what, this.#state, 'running', 'connect() first'));
     }
     try {
+      checkTimeoutMs(opts.timeoutMs);
       throwIfAborted(opts.signal, what);
     } catch (err) {
       return Promise.reject(err);

@@ -1,9 +1,28 @@
 // One place that turns {timeoutMs, signal} into a single "give up" callback, so every wait (connect,
 // execute, event get) cancels and cleans up the same way.
-import { AbortError, TimeoutError } from './errors.js';
+import { AbortError, InvalidTimeoutError, TimeoutError } from './errors.js';
+
+/**
+ * The longest timeout, in ms: 2^31-1, about 24.8 days. Node runs a longer timer after 1 ms (with a
+ * warning), so a larger value would give up at once instead of waiting longer.
+ */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/**
+ * Check a timeout before anything is sent: a number of milliseconds from 0 to MAX_TIMEOUT_MS, or
+ * undefined. Throws InvalidTimeoutError (code EINVAL) naming the value and the limit; `name` names the
+ * option in that message (a CLI can pass its own, e.g. "--timeout").
+ */
+export function checkTimeoutMs(value: unknown, name = 'timeoutMs'): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !(value >= 0 && value <= MAX_TIMEOUT_MS)) {
+    throw new InvalidTimeoutError(name, value, MAX_TIMEOUT_MS);
+  }
+  return value;
+}
 
 export interface WaitOptions {
-  /** Give up after this many milliseconds (no limit when absent). */
+  /** Give up after this many milliseconds, at most MAX_TIMEOUT_MS (no limit when absent). */
   timeoutMs?: number;
   /** Give up when this signal aborts. */
   signal?: AbortSignal;

@@ -187,6 +187,23 @@ export class TimeoutError extends QmpError {
   }
 }
 
+/** A timeout Node's timers cannot hold (or no number of milliseconds at all); nothing was sent or armed. */
+export class InvalidTimeoutError extends QmpError {
+  readonly value: unknown;
+  /** The longest timeout accepted, in milliseconds. */
+  readonly limit: number;
+  constructor(name: string, value: unknown, limit: number) {
+    super({
+      code: 'EINVAL',
+      message: `${name} ${typeof value === 'string' ? JSON.stringify(value) : String(value)} is not a usable timeout: ` +
+        `it must be a number of milliseconds from 0 to ${limit} (about ${Math.floor(limit / 8_640_000) / 10} days), ` +
+        'the longest timer Node can hold',
+    });
+    this.value = value;
+    this.limit = limit;
+  }
+}
+
 /** The caller's AbortSignal fired. For commands the session stays usable and a late reply is dropped. */
 export class AbortError extends QmpError {
   constructor(what: string, reason: unknown) {

@@ -3,7 +3,7 @@
 // must not hold every event of a long session, so past the bound the oldest event is dropped and
 // counted. The hub also keeps a short history, so a wait that times out can say which events did arrive.
 import { ExecInterruptedError, QmpError, StateError, TimeoutError, preview } from './errors.js';
-import { armDeadline, throwIfAborted, type WaitOptions } from './deadline.js';
+import { armDeadline, checkTimeoutMs, throwIfAborted, type WaitOptions } from './deadline.js';
 import type { JsonObject, QmpEvent } from './message.js';
 
 /** A test on an event's `data` (the whole event comes second, e.g. for its name). */
@@ -113,7 +113,7 @@ export class EventListener implements AsyncIterable<QmpEvent>, Disposable {
     return event;
   }
 
-  /** Wait for the next accepted event. Rejects with TimeoutError, AbortError, or ExecInterruptedError. */
+  /** Wait for the next accepted event. Rejects with TimeoutError, AbortError, ExecInterruptedError, or InvalidTimeoutError. */
   get(opts?: WaitOptions): Promise<QmpEvent> {
     return this.#next(opts, false, undefined) as Promise<QmpEvent>;
   }
@@ -162,6 +162,7 @@ export class EventListener implements AsyncIterable<QmpEvent>, Disposable {
   #next(opts: WaitOptions | undefined, iterating: boolean, reportAs: string | undefined): Promise<QmpEvent | undefined> {
     const what = reportAs ?? `waiting for ${this.#label()}`;
     try {
+      checkTimeoutMs(opts?.timeoutMs);
       throwIfAborted(opts?.signal, what);
     } catch (err) {
       return Promise.reject(err);

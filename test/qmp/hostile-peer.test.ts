@@ -3,7 +3,8 @@
 import t from 'tap';
 import {
   QmpClient, QmpError, ExecInterruptedError, ExecuteError, GreetingError, MessageTooDeepError, MessageTooLargeError,
-  DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_MESSAGE_DEPTH, DEFAULT_MAX_QUEUED_EVENTS,
+  InvalidTimeoutError, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_MESSAGE_DEPTH, DEFAULT_MAX_QUEUED_EVENTS, MAX_TIMEOUT_MS,
+  checkTimeoutMs,
 } from '../../src/qmp/index.js';
 import { nestsDeeperThan } from '../../src/qmp/message.js';
 import { EventHub } from '../../src/qmp/events.js';
@@ -207,4 +208,47 @@ t.test('queue bounds must be positive integers or Infinity', async (t) => {
   }
   const err = t.throws(() => new QmpClient({ maxQueuedEvents: 0 })) as unknown as QmpError;
   t.match(err.message, /^maxQueuedEvents must be a positive integer or Infinity, not 0$/);
+});
+
+t.test('a timeout Node cannot hold is refused before anything is sent or armed', async (t) => {
+  t.equal(MAX_TIMEOUT_MS, 2_147_483_647);
+  const sent: string[] = [];
+  const path = await fakeQmp(t, async (peer) => {
+    await handshake(peer);
+    for (;;) {
+      const cmd = await peer.recv();
+      sent.push(cmd['execute'] as string);
+      peer.send({ return: {}, id: cmd['id'] });
+    }
+  });
+  const qmp = new QmpClient();
+  const check = (err: unknown, value: string): void => {
+    t.type(err, InvalidTimeoutError);
+    t.equal((err as InvalidTimeoutError).code, 'EINVAL');
+    t.equal((err as InvalidTimeoutError).limit, MAX_TIMEOUT_MS);
+    t.match((err as Error).message, new RegExp(`^timeoutMs ${value} is not a usable timeout: it must be a number of ` +
+      'milliseconds from 0 to 2147483647 \\(about 24\\.8 days\\), the longest timer Node can hold'));
+  };
+  check(await qmp.connect(path, { timeoutMs: 3_000_000_000 }).catch((e: unknown) => e), '3000000000');
+  t.equal(qmp.runstate, 'idle', 'connect() did not start');
+  await qmp.connect(path, LONG);
+  // The CLI's --timeout 3000000 (seconds): Node would have fired it after 1 ms.
+  const started = Date.now();
+  check(await qmp.execute('query-status', undefined, { timeoutMs: 3_000_000_000 }).catch((e: unknown) => e), '3000000000');
+  check(await qmp.executeMessage({ execute: 'query-name' }, { timeoutMs: -1 }).catch((e: unknown) => e), '-1');
+  check(await qmp.execute('x', undefined, { timeoutMs: NaN }).catch((e: unknown) => e), 'NaN');
+  check(await qmp.execute('x', undefined, { timeoutMs: '10' as unknown as number }).catch((e: unknown) => e), '"10"');
+  using l = qmp.listen();
+  check(await l.get({ timeoutMs: MAX_TIMEOUT_MS + 1 }).catch((e: unknown) => e), '2147483648');
+  check(await qmp.waitForEvent('STOP', undefined, { timeoutMs: 2 ** 40 }).catch((e: unknown) => e), '1099511627776');
+  check(await detach(qmp, 'hostdev0', { timeoutMs: 3_000_000_000 }).catch((e: unknown) => e), '3000000000');
+  t.ok(Date.now() - started < 10_000);
+  t.same(sent, [], 'nothing was sent');
+  // The limit itself and 0 are fine.
+  t.same(await qmp.execute('query-status', undefined, { timeoutMs: MAX_TIMEOUT_MS }), {});
+  t.same(sent, ['query-status']);
+  t.equal(checkTimeoutMs(0), 0);
+  t.equal(checkTimeoutMs(undefined), undefined);
+  t.match(t.throws(() => checkTimeoutMs(3e9, '--timeout')), { code: 'EINVAL', message: /^--timeout 3000000000 is not a usable timeout/ });
+  await qmp.disconnect();
 });
