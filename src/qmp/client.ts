@@ -6,7 +6,9 @@ import {
   AbortError, BadReplyError, ConnectError, ExecInterruptedError, ExecuteError, GreetingError, NegotiationError,
   QmpError, ServerParseError, StateError, TimeoutError, preview,
 } from './errors.js';
-import { armDeadline, checkTimeoutMs, throwIfAborted, type Deadline, type WaitOptions } from './deadline.js';
+import {
+  DEFAULT_TIMEOUT_MS, armDeadline, resolveTimeout, throwIfAborted, type Deadline, type ResolvedWait, type WaitOptions,
+} from './deadline.js';
 import { EventHub, type EventListener, type EventPredicate, type ListenerOptions } from './events.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, LineSplitter } from './framing.js';
 import {
@@ -35,6 +37,11 @@ export interface QmpClientOptions {
   maxQueuedEvents?: number;
   /** How many recent events to keep for error reports (100). */
   historySize?: number;
+  /**
+   * The timeout of every connect(), execute() and event wait that gives none (30 s). null or Infinity
+   * makes them wait without one; a value Node's timers cannot hold throws InvalidTimeoutError.
+   */
+  defaultTimeoutMs?: number | null;
   /** Called on every runstate change, synchronously, so no transition is missed. */
   onRunstate?: (state: Runstate, previous: Runstate) => void;
 }
@@ -92,6 +99,7 @@ export class QmpClient {
   readonly #logger: QmpLogger;
   readonly #maxBytes: number;
   readonly #maxDepth: number;
+  readonly #defaultTimeout: number | undefined;
   readonly #hub: EventHub;
   #state: Runstate = 'idle';
   readonly #onRunstate: ((state: Runstate, previous: Runstate) => void) | undefined;
@@ -106,7 +114,9 @@ export class QmpClient {
     this.#logger = opts.logger ?? {};
     this.#maxBytes = positiveInteger('maxMessageBytes', opts.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES);
     this.#maxDepth = positiveInteger('maxMessageDepth', opts.maxMessageDepth, DEFAULT_MAX_MESSAGE_DEPTH);
-    this.#hub = new EventHub(opts.historySize ?? 100, (err) => this.#warn(err.message, err), opts.maxQueuedEvents);
+    this.#defaultTimeout = resolveTimeout(opts.defaultTimeoutMs, DEFAULT_TIMEOUT_MS, 'defaultTimeoutMs');
+    this.#hub = new EventHub(opts.historySize ?? 100, (err) => this.#warn(err.message, err), opts.maxQueuedEvents,
+      this.#defaultTimeout);
     this.#onRunstate = opts.onRunstate;
   }
 
@@ -137,7 +147,7 @@ export class QmpClient {
       throw new StateError('connect()', this.#state, 'idle', 'disconnect() first; the client does not reconnect by itself');
     }
     const where = describeAddress(address);
-    checkTimeoutMs(opts.timeoutMs);
+    const timeoutMs = resolveTimeout(opts.timeoutMs, this.#defaultTimeout);
     throwIfAborted(opts.signal, `QMP connect to ${where}`);
     this.#setState('connecting');
     this.#lastError = undefined;
@@ -149,11 +159,11 @@ export class QmpClient {
     const signal = opts.signal ? AbortSignal.any([opts.signal, local.signal]) : local.signal;
     let socket: net.Socket | undefined;
     try {
-      socket = await openSocket(address, { timeoutMs: opts.timeoutMs, signal });
+      socket = await openSocket(address, { timeoutMs, signal });
       const session = new Session(socket, where);
       this.#session = session;
       this.#attach(session);
-      const rest = opts.timeoutMs === undefined ? undefined : Math.max(0, opts.timeoutMs - (Date.now() - started));
+      const rest = timeoutMs === undefined ? undefined : Math.max(0, timeoutMs - (Date.now() - started));
       await this.#handshake(session, opts.negotiate ?? true, { timeoutMs: rest, signal });
       session.phase = 'running';
       this.#abortConnect = undefined;
@@ -260,8 +270,9 @@ export class QmpClient {
     if (this.#state !== 'running' || session === undefined) {
       return Promise.reject(new StateError(what, this.#state, 'running', 'connect() first'));
     }
+    let timeoutMs: number | undefined;
     try {
-      checkTimeoutMs(opts.timeoutMs);
+      timeoutMs = resolveTimeout(opts.timeoutMs, this.#defaultTimeout);
       throwIfAborted(opts.signal, what);
     } catch (err) {
       return Promise.reject(err);
@@ -269,8 +280,8 @@ export class QmpClient {
     const id = msg['id'] as string | undefined;
     return new Promise((resolve, reject) => {
       const entry: Pending = { sent: msg, command, what, resolve, reject, deadline: undefined, abandoned: false };
-      if (opts.timeoutMs !== undefined || opts.signal !== undefined) {
-        entry.deadline = armDeadline(opts, what, (err) => this.#abandon(session, entry, id, err));
+      if (timeoutMs !== undefined || opts.signal !== undefined) {
+        entry.deadline = armDeadline({ timeoutMs, signal: opts.signal }, what, (err) => this.#abandon(session, entry, id, err));
       }
       if (id === undefined) session.idless.push(entry);
       else session.pending.set(id, entry);
@@ -384,7 +395,7 @@ export class QmpClient {
 
   // ---- session setup ----
 
-  async #handshake(session: Session, negotiate: boolean, opts: WaitOptions): Promise<void> {
+  async #handshake(session: Session, negotiate: boolean, opts: ResolvedWait): Promise<void> {
     const next = (what: string): Promise<JsonObject> => new Promise((resolve, reject) => {
       const take = (): void => {
         const item = session.inbox.shift() as JsonObject | Error;

@@ -3,7 +3,7 @@
 // must not hold every event of a long session, so past the bound the oldest event is dropped and
 // counted. The hub also keeps a short history, so a wait that times out can say which events did arrive.
 import { ExecInterruptedError, QmpError, StateError, TimeoutError, preview } from './errors.js';
-import { armDeadline, checkTimeoutMs, throwIfAborted, type WaitOptions } from './deadline.js';
+import { DEFAULT_TIMEOUT_MS, armDeadline, resolveTimeout, throwIfAborted, type WaitOptions } from './deadline.js';
 import type { JsonObject, QmpEvent } from './message.js';
 
 /** A test on an event's `data` (the whole event comes second, e.g. for its name). */
@@ -38,6 +38,7 @@ interface HubLink {
   remove(listener: EventListener): void;
   predicateFailed(listener: EventListener, err: unknown): void;
   overflowed(listener: EventListener, limit: number): void;
+  defaultTimeoutMs(): number | undefined;
   recentSince(seq: number): QmpEvent[];
   seq(): number;
 }
@@ -143,7 +144,7 @@ export class EventListener implements AsyncIterable<QmpEvent>, Disposable {
 
   [Symbol.dispose](): void { this.remove(); }
 
-  /** Iterate events as they come; ends when the listener is removed or the session ends. */
+  /** Iterate events as they come; ends when the listener is removed or the session ends (no timeout). */
   [Symbol.asyncIterator](): AsyncIterator<QmpEvent> {
     return {
       next: async () => {
@@ -161,8 +162,10 @@ export class EventListener implements AsyncIterable<QmpEvent>, Disposable {
 
   #next(opts: WaitOptions | undefined, iterating: boolean, reportAs: string | undefined): Promise<QmpEvent | undefined> {
     const what = reportAs ?? `waiting for ${this.#label()}`;
+    let timeoutMs: number | undefined;
     try {
-      checkTimeoutMs(opts?.timeoutMs);
+      // Iteration is a subscription that ends with the listener or the session, so it has no timer.
+      timeoutMs = iterating ? undefined : resolveTimeout(opts?.timeoutMs, this.#hub.defaultTimeoutMs());
       throwIfAborted(opts?.signal, what);
     } catch (err) {
       return Promise.reject(err);
@@ -182,7 +185,7 @@ export class EventListener implements AsyncIterable<QmpEvent>, Disposable {
         reject: (err) => { deadline.clear(); reject(err); },
         iterating,
       };
-      const deadline = armDeadline(opts, what, (err) => {
+      const deadline = armDeadline({ timeoutMs, signal: opts?.signal }, what, (err) => {
         this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
         reject(err);
       }, reportAs === undefined ? undefined : (ms) => {
@@ -221,10 +224,13 @@ export class EventHub implements HubLink {
   readonly #historySize: number;
   readonly #onWarn: (err: QmpError) => void;
   readonly #maxQueued: number;
+  readonly #defaultTimeout: number | undefined;
   #seq = 0;
   #live = false;
 
-  constructor(historySize: number, onWarn: (err: QmpError) => void, maxQueued = DEFAULT_MAX_QUEUED_EVENTS) {
+  constructor(historySize: number, onWarn: (err: QmpError) => void, maxQueued = DEFAULT_MAX_QUEUED_EVENTS,
+    defaultTimeoutMs: number | undefined = DEFAULT_TIMEOUT_MS) {
+    this.#defaultTimeout = defaultTimeoutMs;
     this.#historySize = historySize;
     this.#history = [];
     this.#onWarn = onWarn;
@@ -256,6 +262,7 @@ export class EventHub implements HubLink {
   }
 
   live(): boolean { return this.#live; }
+  defaultTimeoutMs(): number | undefined { return this.#defaultTimeout; }
   seq(): number { return this.#seq; }
   remove(listener: EventListener): void { this.#listeners.delete(listener); }
 

@@ -5,7 +5,7 @@ export {
 export { EventListener, DEFAULT_MAX_QUEUED_EVENTS, type EventPredicate, type ListenerOptions } from './events.js';
 export type { Greeting, QemuVersion, QmpEvent, JsonObject, Runstate } from './message.js';
 export type { QmpAddress } from './transport.js';
-export { MAX_TIMEOUT_MS, checkTimeoutMs, type WaitOptions } from './deadline.js';
+export { DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, checkTimeoutMs, type WaitOptions } from './deadline.js';
 export { DEFAULT_MAX_MESSAGE_BYTES } from './framing.js';
 export { DEFAULT_MAX_MESSAGE_DEPTH } from './message.js';
 export {

@@ -4,7 +4,7 @@ import t from 'tap';
 import {
   QmpClient, QmpError, ExecInterruptedError, ExecuteError, GreetingError, MessageTooDeepError, MessageTooLargeError,
   InvalidTimeoutError, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_MESSAGE_DEPTH, DEFAULT_MAX_QUEUED_EVENTS, MAX_TIMEOUT_MS,
-  checkTimeoutMs,
+  DEFAULT_TIMEOUT_MS, TimeoutError, checkTimeoutMs,
 } from '../../src/qmp/index.js';
 import { nestsDeeperThan } from '../../src/qmp/message.js';
 import { EventHub } from '../../src/qmp/events.js';
@@ -251,4 +251,78 @@ t.test('a timeout Node cannot hold is refused before anything is sent or armed',
   t.equal(checkTimeoutMs(undefined), undefined);
   t.match(t.throws(() => checkTimeoutMs(3e9, '--timeout')), { code: 'EINVAL', message: /^--timeout 3000000000 is not a usable timeout/ });
   await qmp.disconnect();
+});
+
+t.test('a silent server: every call gives up after the default timeout unless told to wait for ever', async (t) => {
+  t.equal(DEFAULT_TIMEOUT_MS, 30_000);
+  // Says nothing at all, not even the greeting.
+  const mute = await fakeQmp(t, () => undefined);
+  const qmp = new QmpClient({ defaultTimeoutMs: 200 });
+  const started = Date.now();
+  const cerr = await qmp.connect(mute).catch((e: unknown) => e);
+  t.type(cerr, TimeoutError);
+  // What is left of the 200 ms once the socket is open.
+  const left = (cerr as TimeoutError).timeoutMs;
+  t.ok(left > 100 && left <= 200, `the greeting wait got the rest of the default (${left} ms)`);
+  t.match((cerr as Error).message, /waiting for the greeting timed out after \d+ ms/);
+  t.ok(Date.now() - started < 10_000);
+  t.equal(qmp.runstate, 'idle');
+
+  // Greets, negotiates, then never answers or sends an event again.
+  let received = 0;
+  const silent = await fakeQmp(t, async (peer) => {
+    await handshake(peer);
+    for (;;) {
+      await peer.recv();
+      received++;
+    }
+  });
+  await qmp.connect(silent);
+  const xerr = await qmp.execute('query-status').catch((e: unknown) => e);
+  t.type(xerr, TimeoutError);
+  t.equal((xerr as TimeoutError).timeoutMs, 200);
+  t.match((xerr as Error).message, /QMP command query-status timed out after 200 ms; the QMP session is still usable/);
+  t.type(await qmp.executeMessage({ execute: 'query-name' }).catch((e: unknown) => e), TimeoutError);
+  const werr = await qmp.waitForEvent('STOP').catch((e: unknown) => e);
+  t.type(werr, TimeoutError);
+  t.match((werr as Error).message, /waiting for event STOP timed out after 200 ms; no events at all arrived meanwhile/);
+  const l = qmp.listen();
+  t.equal((await l.get().catch((e: unknown) => e) as TimeoutError).timeoutMs, 200);
+  // A call's own timeout wins over the default.
+  t.equal((await l.get({ timeoutMs: 20 }).catch((e: unknown) => e) as TimeoutError).timeoutMs, 20);
+
+  // null and Infinity: no timer; these end only with the session.
+  const forever = [
+    qmp.execute('a', undefined, { timeoutMs: null }).catch((e: unknown) => e),
+    qmp.execute('b', undefined, { timeoutMs: Infinity }).catch((e: unknown) => e),
+    l.get({ timeoutMs: null }).catch((e: unknown) => e),
+    qmp.waitForEvent('STOP', undefined, { timeoutMs: Infinity }).catch((e: unknown) => e),
+  ];
+  // Iteration is not a call with a timeout: it ends with the session, too.
+  const iterated = (async () => { for await (const ev of l) return ev; return 'ended'; })();
+  let settled = false;
+  void Promise.race([...forever, iterated]).then(() => { settled = true; });
+  await new Promise((r) => setTimeout(r, 500));
+  t.notOk(settled, 'nothing gave up after more than twice the default');
+  await qmp.disconnect();
+  for (const p of forever) t.type(await p, ExecInterruptedError);
+  t.equal(await iterated, 'ended');
+  t.equal(received, 4);
+});
+
+t.test('a client-wide null default waits without a timer; the default is checked like any timeout', async (t) => {
+  const path = await fakeQmp(t, async (peer) => {
+    await handshake(peer);
+    const cmd = await peer.recv();
+    await new Promise((r) => setTimeout(r, 300));
+    peer.send({ return: 'late', id: cmd['id'] });
+  });
+  const patient = new QmpClient({ defaultTimeoutMs: null });
+  await patient.connect(path);
+  t.equal(await patient.execute('query-name'), 'late');
+  await patient.disconnect();
+  const err = t.throws(() => new QmpClient({ defaultTimeoutMs: 3_000_000_000 })) as unknown as InvalidTimeoutError;
+  t.type(err, InvalidTimeoutError);
+  t.match(err.message, /^defaultTimeoutMs 3000000000 is not a usable timeout/);
+  t.ok(new QmpClient({ defaultTimeoutMs: Infinity }));
 });
