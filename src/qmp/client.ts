@@ -57,6 +57,9 @@ export interface ExecuteOptions extends WaitOptions {
   oob?: boolean;
 }
 
+/** How long the end of a session waits for its last writes to leave before it closes the socket anyway. */
+const CLOSE_GRACE_MS = 1000;
+
 /** Prefix of the ids this client assigns; ids of raw messages must not use it. */
 export const ID_PREFIX = '__zmdev#';
 
@@ -460,8 +463,14 @@ export class QmpClient {
     if (record) this.#lastError = cause;
     this.#setState('disconnecting');
     const { socket } = session;
-    // Flush what was written, then close; the peer need not cooperate.
-    if (!socket.destroyed) socket.end(() => socket.destroy());
+    // Flush what was written, then close; the peer need not cooperate. A peer that stopped reading would
+    // hold the flush, and so disconnect(), for ever: after a grace period the socket is closed regardless.
+    if (!socket.destroyed) {
+      socket.end(() => socket.destroy());
+      const force = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
+      force.unref();
+      socket.once('close', () => clearTimeout(force));
+    }
     const entries = [...session.pending.values(), ...session.idless];
     session.pending.clear();
     session.idless.length = 0;

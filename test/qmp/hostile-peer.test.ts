@@ -1,6 +1,10 @@
 // A hostile peer: messages built to exhaust the client (deep nesting, huge lines). Real QEMU sends
 // none of these, so the scripted peer of fixtures/fake-qmp.ts stands in for a compromised or fake monitor.
 import t from 'tap';
+import net from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   QmpClient, QmpError, ExecInterruptedError, ExecuteError, GreetingError, MessageTooDeepError, MessageTooLargeError,
   InvalidTimeoutError, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_MESSAGE_DEPTH, DEFAULT_MAX_QUEUED_EVENTS, MAX_TIMEOUT_MS,
@@ -9,7 +13,7 @@ import {
 import { nestsDeeperThan } from '../../src/qmp/message.js';
 import { EventHub } from '../../src/qmp/events.js';
 import { detach } from '../../src/guest/hotplug.js';
-import { fakeQmp, handshake } from './fixtures/fake-qmp.js';
+import { fakeQmp, handshake, qemuJson, GREETING } from './fixtures/fake-qmp.js';
 
 const LONG = { timeoutMs: 60_000 };
 
@@ -325,4 +329,30 @@ t.test('a client-wide null default waits without a timer; the default is checked
   t.type(err, InvalidTimeoutError);
   t.match(err.message, /^defaultTimeoutMs 3000000000 is not a usable timeout/);
   t.ok(new QmpClient({ defaultTimeoutMs: Infinity }));
+});
+
+t.test('disconnect() from a peer that stopped reading closes the socket after a grace period', async (t) => {
+  // The fake peer always reads; this one takes the handshake and then pauses its socket for good.
+  const dir = mkdtempSync(join(tmpdir(), 'zmdev-stuckqmp-'));
+  const path = join(dir, 'qmp.sock');
+  const srv = net.createServer((sock) => {
+    sock.on('error', () => { /* the client resets */ });
+    sock.write(qemuJson(GREETING) + '\r\n');
+    sock.once('data', (d) => {
+      sock.pause();
+      sock.write(qemuJson({ return: {}, id: (JSON.parse(d.toString().split('\n')[0] as string) as { id: string }).id }) + '\r\n');
+    });
+  });
+  await new Promise<void>((resolve) => srv.listen(path, resolve));
+  t.teardown(() => { srv.close(); rmSync(dir, { recursive: true, force: true }); });
+  const qmp = new QmpClient({ defaultTimeoutMs: 100 });
+  await qmp.connect(path);
+  // More than the socket buffers hold, so the write can never drain.
+  t.type(await qmp.execute('x', { big: 'x'.repeat(8 * 1024 * 1024) }).catch((e: unknown) => e), TimeoutError);
+  const started = Date.now();
+  await qmp.disconnect();
+  const took = Date.now() - started;
+  // disconnect() resolves on the client socket's close, so the socket is gone.
+  t.ok(took >= 900 && took < 10_000, `disconnect() returned after the grace period (${took} ms)`);
+  t.equal(qmp.runstate, 'idle');
 });
