@@ -4,13 +4,16 @@
 import type net from 'node:net';
 import {
   AbortError, BadReplyError, ConnectError, ExecInterruptedError, ExecuteError, GreetingError, NegotiationError,
-  QmpError, ServerParseError, StateError, TimeoutError, clip,
+  QmpError, ServerParseError, StateError, TimeoutError, preview,
 } from './errors.js';
-import { armDeadline, throwIfAborted, type Deadline, type WaitOptions } from './deadline.js';
+import {
+  DEFAULT_TIMEOUT_MS, armDeadline, resolveTimeout, throwIfAborted, type Deadline, type ResolvedWait, type WaitOptions,
+} from './deadline.js';
 import { EventHub, type EventListener, type EventPredicate, type ListenerOptions } from './events.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, LineSplitter } from './framing.js';
 import {
-  decodeLine, errorBody, parseGreeting, toEvent, type Greeting, type JsonObject, type QmpEvent, type Runstate,
+  DEFAULT_MAX_MESSAGE_DEPTH, decodeLine, errorBody, parseGreeting, toEvent,
+  type Greeting, type JsonObject, type QmpEvent, type Runstate,
 } from './message.js';
 import { describeAddress, openSocket, type QmpAddress } from './transport.js';
 
@@ -26,8 +29,19 @@ export interface QmpClientOptions {
   logger?: QmpLogger;
   /** Longest message accepted, in bytes (10 MiB). */
   maxMessageBytes?: number;
+  /** Deepest nesting of objects and arrays accepted in a message (1024); deeper ones end the session
+   *  with MessageTooDeepError before they are parsed. */
+  maxMessageDepth?: number;
+  /** Most events each listener keeps unread before it drops the oldest (1000); a listener's own
+   *  maxQueued overrides it. Infinity keeps every event. */
+  maxQueuedEvents?: number;
   /** How many recent events to keep for error reports (100). */
   historySize?: number;
+  /**
+   * The timeout of every connect(), execute() and event wait that gives none (30 s). null or Infinity
+   * makes them wait without one; a value Node's timers cannot hold throws InvalidTimeoutError.
+   */
+  defaultTimeoutMs?: number | null;
   /** Called on every runstate change, synchronously, so no transition is missed. */
   onRunstate?: (state: Runstate, previous: Runstate) => void;
 }
@@ -42,6 +56,9 @@ export interface ExecuteOptions extends WaitOptions {
   /** Send as `exec-oob` (needs the oob capability, which connect() enables when QEMU offers it). */
   oob?: boolean;
 }
+
+/** How long the end of a session waits for its last writes to leave before it closes the socket anyway. */
+const CLOSE_GRACE_MS = 1000;
 
 /** Prefix of the ids this client assigns; ids of raw messages must not use it. */
 export const ID_PREFIX = '__zmdev#';
@@ -84,6 +101,8 @@ export class QmpClient {
   readonly name: string;
   readonly #logger: QmpLogger;
   readonly #maxBytes: number;
+  readonly #maxDepth: number;
+  readonly #defaultTimeout: number | undefined;
   readonly #hub: EventHub;
   #state: Runstate = 'idle';
   readonly #onRunstate: ((state: Runstate, previous: Runstate) => void) | undefined;
@@ -96,8 +115,11 @@ export class QmpClient {
   constructor(opts: QmpClientOptions = {}) {
     this.name = opts.name ?? 'qmp';
     this.#logger = opts.logger ?? {};
-    this.#maxBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-    this.#hub = new EventHub(opts.historySize ?? 100, (err) => this.#warn(err.message, err));
+    this.#maxBytes = positiveInteger('maxMessageBytes', opts.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES);
+    this.#maxDepth = positiveInteger('maxMessageDepth', opts.maxMessageDepth, DEFAULT_MAX_MESSAGE_DEPTH);
+    this.#defaultTimeout = resolveTimeout(opts.defaultTimeoutMs, DEFAULT_TIMEOUT_MS, 'defaultTimeoutMs');
+    this.#hub = new EventHub(opts.historySize ?? 100, (err) => this.#warn(err.message, err), opts.maxQueuedEvents,
+      this.#defaultTimeout);
     this.#onRunstate = opts.onRunstate;
   }
 
@@ -121,13 +143,14 @@ export class QmpClient {
   /**
    * Open a session: connect, read the greeting, negotiate (enabling oob when offered). Rejects with
    * ConnectError, GreetingError or NegotiationError (both ConnectErrors), TimeoutError, AbortError,
-   * or StateError unless idle; on failure the client is idle again.
+   * InvalidTimeoutError, or StateError unless idle; on failure the client is idle again.
    */
   async connect(address: QmpAddress, opts: ConnectOptions = {}): Promise<Greeting> {
     if (this.#state !== 'idle') {
       throw new StateError('connect()', this.#state, 'idle', 'disconnect() first; the client does not reconnect by itself');
     }
     const where = describeAddress(address);
+    const timeoutMs = resolveTimeout(opts.timeoutMs, this.#defaultTimeout);
     throwIfAborted(opts.signal, `QMP connect to ${where}`);
     this.#setState('connecting');
     this.#lastError = undefined;
@@ -139,11 +162,11 @@ export class QmpClient {
     const signal = opts.signal ? AbortSignal.any([opts.signal, local.signal]) : local.signal;
     let socket: net.Socket | undefined;
     try {
-      socket = await openSocket(address, { timeoutMs: opts.timeoutMs, signal });
+      socket = await openSocket(address, { timeoutMs, signal });
       const session = new Session(socket, where);
       this.#session = session;
       this.#attach(session);
-      const rest = opts.timeoutMs === undefined ? undefined : Math.max(0, opts.timeoutMs - (Date.now() - started));
+      const rest = timeoutMs === undefined ? undefined : Math.max(0, timeoutMs - (Date.now() - started));
       await this.#handshake(session, opts.negotiate ?? true, { timeoutMs: rest, signal });
       session.phase = 'running';
       this.#abortConnect = undefined;
@@ -166,7 +189,7 @@ export class QmpClient {
   /**
    * Run a command and resolve with its `return` value. Rejects with ExecuteError (QEMU refused it),
    * TimeoutError / AbortError (the session stays usable; a late reply is dropped), ExecInterruptedError
-   * (the session ended first), BadReplyError, or StateError unless running.
+   * (the session ended first), BadReplyError, InvalidTimeoutError (nothing sent), or StateError unless running.
    */
   execute<T = unknown>(command: string, args?: JsonObject, opts: ExecuteOptions = {}): Promise<T> {
     const msg: JsonObject = { [opts.oob ? 'exec-oob' : 'execute']: command };
@@ -192,7 +215,10 @@ export class QmpClient {
     return this.#submit(msg, opts) as Promise<T>;
   }
 
-  /** A listener for events by name(s) and data; remove it (or `using`) when done. No names: every event. */
+  /**
+   * A listener for events by name(s) and data; remove it (or `using`) when done. No names: every event.
+   * It keeps at most maxQueued unread events, dropping the oldest (counted in `dropped`).
+   */
   listen(opts?: ListenerOptions): EventListener {
     return this.#hub.listen(opts);
   }
@@ -247,7 +273,9 @@ export class QmpClient {
     if (this.#state !== 'running' || session === undefined) {
       return Promise.reject(new StateError(what, this.#state, 'running', 'connect() first'));
     }
+    let timeoutMs: number | undefined;
     try {
+      timeoutMs = resolveTimeout(opts.timeoutMs, this.#defaultTimeout);
       throwIfAborted(opts.signal, what);
     } catch (err) {
       return Promise.reject(err);
@@ -255,8 +283,8 @@ export class QmpClient {
     const id = msg['id'] as string | undefined;
     return new Promise((resolve, reject) => {
       const entry: Pending = { sent: msg, command, what, resolve, reject, deadline: undefined, abandoned: false };
-      if (opts.timeoutMs !== undefined || opts.signal !== undefined) {
-        entry.deadline = armDeadline(opts, what, (err) => this.#abandon(session, entry, id, err));
+      if (timeoutMs !== undefined || opts.signal !== undefined) {
+        entry.deadline = armDeadline({ timeoutMs, signal: opts.signal }, what, (err) => this.#abandon(session, entry, id, err));
       }
       if (id === undefined) session.idless.push(entry);
       else session.pending.set(id, entry);
@@ -315,7 +343,7 @@ export class QmpClient {
     if (session.ended) return;
     let msg: JsonObject;
     try {
-      msg = decodeLine(line);
+      msg = decodeLine(line, this.#maxDepth);
       // Before the greeting nothing counts as an event: the first message must be the greeting.
       if (session.phase !== 'greeting' && 'event' in msg) {
         this.#hub.dispatch(toEvent(msg));
@@ -345,7 +373,7 @@ export class QmpClient {
         this.#fail(session, new ServerParseError(msg, errorBody(msg).desc));
         return;
       }
-      this.#warn(`dropped an id-less message that answers nothing: ${clip(JSON.stringify(msg), 200)}`, msg);
+      this.#warn(`dropped an id-less message that answers nothing: ${preview(msg, 200)}`, msg);
       return;
     }
     const key = typeof id === 'string' ? id : JSON.stringify(id);
@@ -370,7 +398,7 @@ export class QmpClient {
 
   // ---- session setup ----
 
-  async #handshake(session: Session, negotiate: boolean, opts: WaitOptions): Promise<void> {
+  async #handshake(session: Session, negotiate: boolean, opts: ResolvedWait): Promise<void> {
     const next = (what: string): Promise<JsonObject> => new Promise((resolve, reject) => {
       const take = (): void => {
         const item = session.inbox.shift() as JsonObject | Error;
@@ -406,7 +434,7 @@ export class QmpClient {
       throw wrapSetup(err, (cause) => new NegotiationError(session.address, `no reply (${(cause as Error).message})`, cause));
     }
     if (reply['id'] !== id) {
-      throw new NegotiationError(session.address, `expected the reply to qmp_capabilities, got ${clip(JSON.stringify(reply), 160)}`);
+      throw new NegotiationError(session.address, `expected the reply to qmp_capabilities, got ${preview(reply, 160)}`);
     }
     if ('error' in reply) {
       const { errorClass, desc } = errorBody(reply);
@@ -435,8 +463,14 @@ export class QmpClient {
     if (record) this.#lastError = cause;
     this.#setState('disconnecting');
     const { socket } = session;
-    // Flush what was written, then close; the peer need not cooperate.
-    if (!socket.destroyed) socket.end(() => socket.destroy());
+    // Flush what was written, then close; the peer need not cooperate. A peer that stopped reading would
+    // hold the flush, and so disconnect(), for ever: after a grace period the socket is closed regardless.
+    if (!socket.destroyed) {
+      socket.end(() => socket.destroy());
+      const force = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
+      force.unref();
+      socket.once('close', () => clearTimeout(force));
+    }
     const entries = [...session.pending.values(), ...session.idless];
     session.pending.clear();
     session.idless.length = 0;
@@ -466,6 +500,15 @@ export class QmpClient {
 
   #debug(message: string, detail: unknown): void { this.#logger.debug?.(`${this.name}: ${message}`, detail); }
   #warn(message: string, detail: unknown): void { this.#logger.warn?.(`${this.name}: ${message}`, detail); }
+}
+
+/** A size option: a positive integer, or the default when absent. */
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new QmpError({ code: 'EINVAL', message: `${name} must be a positive integer, not ${String(value)}` });
+  }
+  return value;
 }
 
 /** Keep typed errors (timeout, abort, protocol) as they are; wrap anything else into the setup error. */

@@ -109,6 +109,26 @@ export class MessageTooLargeError extends ProtocolError {
   }
 }
 
+/**
+ * A message nested more than the limit (1024 levels by default), refused before it is parsed. V8 parses
+ * any depth, but everything that later walks the value recursively (JSON.stringify in an error message,
+ * a caller's own code) overflows the stack on it, so such a message must never reach anyone.
+ */
+export class MessageTooDeepError extends ProtocolError {
+  readonly limit: number;
+  /** The start of the message (4 KiB at most), for the report. */
+  readonly raw: string;
+  constructor(limit: number, raw: string) {
+    super({
+      code: 'EMSGSIZE',
+      message: `QMP server sent a message nested more than ${limit} levels deep (${clip(raw, 60)}); the session was closed, ` +
+        'raise maxMessageDepth if such replies are expected',
+    });
+    this.limit = limit;
+    this.raw = clip(raw, 4096);
+  }
+}
+
 /** A reply with neither `return` nor `error`; only the caller that owns it fails, the session goes on. */
 export class BadReplyError extends ProtocolError {
   readonly sent: Record<string, unknown>;
@@ -116,7 +136,7 @@ export class BadReplyError extends ProtocolError {
   constructor(sent: Record<string, unknown>, received: Record<string, unknown>) {
     super({
       code: 'EPROTO',
-      message: `QMP reply to ${commandName(sent)} has neither "return" nor "error" (${clip(JSON.stringify(received), 120)}); ` +
+      message: `QMP reply to ${commandName(sent)} has neither "return" nor "error" (${preview(received, 120)}); ` +
         'the server does not follow the QMP spec',
     });
     this.sent = sent;
@@ -167,6 +187,23 @@ export class TimeoutError extends QmpError {
   }
 }
 
+/** A timeout Node's timers cannot hold (or no number of milliseconds at all); nothing was sent or armed. */
+export class InvalidTimeoutError extends QmpError {
+  readonly value: unknown;
+  /** The longest timeout accepted, in milliseconds. */
+  readonly limit: number;
+  constructor(name: string, value: unknown, limit: number) {
+    super({
+      code: 'EINVAL',
+      message: `${name} ${typeof value === 'string' ? JSON.stringify(value) : String(value)} is not a usable timeout: ` +
+        `it must be a number of milliseconds from 0 to ${limit} (about ${Math.floor(limit / 8_640_000) / 10} days), ` +
+        'the longest timer Node can hold',
+    });
+    this.value = value;
+    this.limit = limit;
+  }
+}
+
 /** The caller's AbortSignal fired. For commands the session stays usable and a late reply is dropped. */
 export class AbortError extends QmpError {
   constructor(what: string, reason: unknown) {
@@ -187,6 +224,23 @@ function systemCode(cause: unknown): string | undefined {
 function commandName(sent: Record<string, unknown>): string {
   const name = sent['execute'] ?? sent['exec-oob'];
   return typeof name === 'string' ? name : 'command';
+}
+
+/**
+ * JSON text of a received value for messages. With maxMessageDepth raised past what JSON.stringify can
+ * recurse, building an error message must still not throw.
+ */
+export function stringifySafe(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return '(a value nested too deeply to show)';
+  }
+}
+
+/** Short JSON text of a received value for messages. */
+export function preview(value: unknown, max: number): string {
+  return clip(stringifySafe(value), max);
 }
 
 /** Short form of a peer's text for messages. */

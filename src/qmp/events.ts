@@ -1,8 +1,9 @@
 // Event fan-out. Every listener owns a FIFO queue, so each event reaches each interested listener exactly
-// once and listeners never take events from one another. The hub also keeps a short history, so a wait
-// that times out can say which events did arrive.
-import { ExecInterruptedError, QmpError, StateError, TimeoutError, clip } from './errors.js';
-import { armDeadline, throwIfAborted, type WaitOptions } from './deadline.js';
+// once and listeners never take events from one another. A queue is bounded: a listener nobody reads
+// must not hold every event of a long session, so past the bound the oldest event is dropped and
+// counted. The hub also keeps a short history, so a wait that times out can say which events did arrive.
+import { ExecInterruptedError, QmpError, StateError, TimeoutError, preview } from './errors.js';
+import { DEFAULT_TIMEOUT_MS, armDeadline, resolveTimeout, throwIfAborted, type WaitOptions } from './deadline.js';
 import type { JsonObject, QmpEvent } from './message.js';
 
 /** A test on an event's `data` (the whole event comes second, e.g. for its name). */
@@ -13,7 +14,16 @@ export interface ListenerOptions {
   names?: string | Iterable<string>;
   /** Accept only events whose data passes; a predicate that throws counts as "no" and is logged. */
   where?: EventPredicate;
+  /**
+   * Most events kept unread (the client's maxQueuedEvents, 1000 by default). When one more arrives the
+   * oldest queued one is dropped and `dropped` counts it (the first drop is also logged as a warning).
+   * Infinity keeps every event; choose it only for a listener that is surely read.
+   */
+  maxQueued?: number;
 }
+
+/** Events a listener keeps unread unless told otherwise; about 200 KB of typical events. */
+export const DEFAULT_MAX_QUEUED_EVENTS = 1000;
 
 type Waiter = {
   resolve: (event: QmpEvent | undefined) => void;
@@ -27,6 +37,8 @@ interface HubLink {
   live(): boolean;
   remove(listener: EventListener): void;
   predicateFailed(listener: EventListener, err: unknown): void;
+  overflowed(listener: EventListener, limit: number): void;
+  defaultTimeoutMs(): number | undefined;
   recentSince(seq: number): QmpEvent[];
   seq(): number;
 }
@@ -36,21 +48,30 @@ export class EventListener implements AsyncIterable<QmpEvent>, Disposable {
   readonly names: ReadonlySet<string> | undefined;
   readonly #where: EventPredicate | undefined;
   readonly #hub: HubLink;
+  readonly #maxQueued: number;
+  #dropped = 0;
   #queue: QmpEvent[] = [];
   #head = 0;
   #waiters: Waiter[] = [];
   #removed = false;
 
   /** @internal Listeners are made by QmpClient.listen(). */
-  constructor(hub: HubLink, opts: ListenerOptions = {}) {
+  constructor(hub: HubLink, opts: ListenerOptions, maxQueued: number) {
     const names = opts.names;
     this.names = names === undefined ? undefined : new Set(typeof names === 'string' ? [names] : names);
     this.#where = opts.where;
     this.#hub = hub;
+    this.#maxQueued = maxQueued;
   }
 
   /** Events queued and not yet taken. */
   get size(): number { return this.#queue.length - this.#head; }
+
+  /** How many events are kept unread at most. */
+  get maxQueued(): number { return this.#maxQueued; }
+
+  /** Events dropped, oldest first, because the queue was full; never reset. */
+  get dropped(): number { return this.#dropped; }
 
   /** True once remove() (or dispose) ran. */
   get removed(): boolean { return this.#removed; }
@@ -67,13 +88,23 @@ export class EventListener implements AsyncIterable<QmpEvent>, Disposable {
       }
     }
     const waiter = this.#waiters.shift();
-    if (waiter) waiter.resolve(event);
-    else this.#queue.push(event);
+    if (waiter) {
+      waiter.resolve(event);
+      return;
+    }
+    this.#queue.push(event);
+    if (this.size > this.#maxQueued) {
+      this.#shift();
+      if (this.#dropped++ === 0) this.#hub.overflowed(this, this.#maxQueued);
+    }
   }
 
   /** Take the next event without waiting. */
   take(): QmpEvent | undefined {
-    if (this.#head === this.#queue.length) return undefined;
+    return this.size === 0 ? undefined : this.#shift();
+  }
+
+  #shift(): QmpEvent {
     const event = this.#queue[this.#head++] as QmpEvent;
     // Compact now and then so a long-lived queue does not keep every event it ever held.
     if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
@@ -83,7 +114,7 @@ export class EventListener implements AsyncIterable<QmpEvent>, Disposable {
     return event;
   }
 
-  /** Wait for the next accepted event. Rejects with TimeoutError, AbortError, or ExecInterruptedError. */
+  /** Wait for the next accepted event. Rejects with TimeoutError, AbortError, ExecInterruptedError, or InvalidTimeoutError. */
   get(opts?: WaitOptions): Promise<QmpEvent> {
     return this.#next(opts, false, undefined) as Promise<QmpEvent>;
   }
@@ -113,7 +144,7 @@ export class EventListener implements AsyncIterable<QmpEvent>, Disposable {
 
   [Symbol.dispose](): void { this.remove(); }
 
-  /** Iterate events as they come; ends when the listener is removed or the session ends. */
+  /** Iterate events as they come; ends when the listener is removed or the session ends (no timeout). */
   [Symbol.asyncIterator](): AsyncIterator<QmpEvent> {
     return {
       next: async () => {
@@ -131,7 +162,10 @@ export class EventListener implements AsyncIterable<QmpEvent>, Disposable {
 
   #next(opts: WaitOptions | undefined, iterating: boolean, reportAs: string | undefined): Promise<QmpEvent | undefined> {
     const what = reportAs ?? `waiting for ${this.#label()}`;
+    let timeoutMs: number | undefined;
     try {
+      // Iteration is a subscription that ends with the listener or the session, so it has no timer.
+      timeoutMs = iterating ? undefined : resolveTimeout(opts?.timeoutMs, this.#hub.defaultTimeoutMs());
       throwIfAborted(opts?.signal, what);
     } catch (err) {
       return Promise.reject(err);
@@ -151,7 +185,7 @@ export class EventListener implements AsyncIterable<QmpEvent>, Disposable {
         reject: (err) => { deadline.clear(); reject(err); },
         iterating,
       };
-      const deadline = armDeadline(opts, what, (err) => {
+      const deadline = armDeadline({ timeoutMs, signal: opts?.signal }, what, (err) => {
         this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
         reject(err);
       }, reportAs === undefined ? undefined : (ms) => {
@@ -180,7 +214,7 @@ export class EventListener implements AsyncIterable<QmpEvent>, Disposable {
 
 /** Name and data of an event, short, for error messages. */
 export function summarize(event: QmpEvent): string {
-  return `${event.event} ${clip(JSON.stringify(event.data), 100)}`;
+  return `${event.event} ${preview(event.data, 100)}`;
 }
 
 /** The listeners of one client and the recent-event history. */
@@ -188,18 +222,24 @@ export class EventHub implements HubLink {
   readonly #listeners = new Set<EventListener>();
   readonly #history: QmpEvent[];
   readonly #historySize: number;
-  readonly #onPredicateError: (err: QmpError) => void;
+  readonly #onWarn: (err: QmpError) => void;
+  readonly #maxQueued: number;
+  readonly #defaultTimeout: number | undefined;
   #seq = 0;
   #live = false;
 
-  constructor(historySize: number, onPredicateError: (err: QmpError) => void) {
+  constructor(historySize: number, onWarn: (err: QmpError) => void, maxQueued = DEFAULT_MAX_QUEUED_EVENTS,
+    defaultTimeoutMs: number | undefined = DEFAULT_TIMEOUT_MS) {
+    this.#defaultTimeout = defaultTimeoutMs;
     this.#historySize = historySize;
     this.#history = [];
-    this.#onPredicateError = onPredicateError;
+    this.#onWarn = onWarn;
+    this.#maxQueued = checkMaxQueued('maxQueuedEvents', maxQueued);
   }
 
-  listen(opts?: ListenerOptions): EventListener {
-    const listener = new EventListener(this, opts);
+  listen(opts: ListenerOptions = {}): EventListener {
+    const max = opts.maxQueued === undefined ? this.#maxQueued : checkMaxQueued('maxQueued', opts.maxQueued);
+    const listener = new EventListener(this, opts, max);
     this.#listeners.add(listener);
     return listener;
   }
@@ -222,6 +262,7 @@ export class EventHub implements HubLink {
   }
 
   live(): boolean { return this.#live; }
+  defaultTimeoutMs(): number | undefined { return this.#defaultTimeout; }
   seq(): number { return this.#seq; }
   remove(listener: EventListener): void { this.#listeners.delete(listener); }
 
@@ -231,11 +272,31 @@ export class EventHub implements HubLink {
   }
 
   predicateFailed(listener: EventListener, err: unknown): void {
-    this.#onPredicateError(new QmpError({
+    this.#onWarn(new QmpError({
       code: 'EINVAL',
-      message: `an event filter of the listener for ${listener.names === undefined ? 'all events' : [...listener.names].join('|')} ` +
+      message: `an event filter of the listener for ${listenerLabel(listener)} ` +
         'threw; the event was treated as not matching, fix the predicate',
       cause: err,
     }));
   }
+
+  overflowed(listener: EventListener, limit: number): void {
+    this.#onWarn(new QmpError({
+      code: 'ENOBUFS',
+      message: `the listener for ${listenerLabel(listener)} holds ${limit} unread events, so it dropped the oldest; ` +
+        'read it, remove it when done, or raise maxQueued (further drops are only counted in listener.dropped)',
+    }));
+  }
+}
+
+function listenerLabel(listener: EventListener): string {
+  return listener.names === undefined ? 'all events' : [...listener.names].join('|');
+}
+
+/** A queue bound: a positive integer, or Infinity for none. */
+function checkMaxQueued(name: string, value: number): number {
+  if (value !== Infinity && (!Number.isSafeInteger(value) || value < 1)) {
+    throw new QmpError({ code: 'EINVAL', message: `${name} must be a positive integer or Infinity, not ${String(value)}` });
+  }
+  return value;
 }

@@ -1,5 +1,7 @@
 // QMP wire messages: their types, and the checks that turn a received line into one of them.
-import { DeserializationError, GreetingError, UnexpectedTypeError, clip } from './errors.js';
+import {
+  DeserializationError, GreetingError, MessageTooDeepError, UnexpectedTypeError, clip, preview, stringifySafe,
+} from './errors.js';
 
 /** Where the client is in a session's life; a call that does not fit raises StateError. */
 export type Runstate = 'idle' | 'connecting' | 'running' | 'disconnecting';
@@ -27,8 +29,35 @@ export interface QmpEvent {
   timestamp: { seconds: number; microseconds: number };
 }
 
-/** Parse one line into a JSON object; anything else is a protocol error. */
-export function decodeLine(line: string): JsonObject {
+/** 1024 levels: what QEMU's own JSON parser accepts as input; its replies nest far less. */
+export const DEFAULT_MAX_MESSAGE_DEPTH = 1024;
+
+/**
+ * True when the JSON text nests more than `limit` levels of objects and arrays. One pass over the text,
+ * counting brackets outside strings, so a hostile message costs no more than its length and no stack.
+ * Malformed text is left for JSON.parse to refuse.
+ */
+export function nestsDeeperThan(text: string, limit: number): boolean {
+  // Every level takes at least one character.
+  if (text.length <= limit) return false;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // a backslash escapes the next character, `\"` included
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
+/** Parse one line into a JSON object; anything else (too deep, not JSON, not an object) is a protocol error. */
+export function decodeLine(line: string, maxDepth: number = DEFAULT_MAX_MESSAGE_DEPTH): JsonObject {
+  if (nestsDeeperThan(line, maxDepth)) throw new MessageTooDeepError(maxDepth, line);
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -45,16 +74,16 @@ export function decodeLine(line: string): JsonObject {
 export function parseGreeting(msg: JsonObject, address: string): Greeting {
   const body = msg['QMP'];
   if (!isObject(body)) {
-    throw new GreetingError(address, `the first message has no "QMP" object (${clip(JSON.stringify(msg), 120)})`);
+    throw new GreetingError(address, `the first message has no "QMP" object (${preview(msg, 120)})`);
   }
   const version = body['version'];
   const caps = body['capabilities'];
   const qemu = isObject(version) ? version['qemu'] : undefined;
   if (!isObject(version) || !isObject(qemu) || !['major', 'minor', 'micro'].every((k) => typeof qemu[k] === 'number')) {
-    throw new GreetingError(address, `the greeting has no version.qemu {major, minor, micro} (${clip(JSON.stringify(msg), 120)})`);
+    throw new GreetingError(address, `the greeting has no version.qemu {major, minor, micro} (${preview(msg, 120)})`);
   }
   if (!Array.isArray(caps) || !caps.every((c) => typeof c === 'string')) {
-    throw new GreetingError(address, `the greeting has no capabilities list of strings (${clip(JSON.stringify(msg), 120)})`);
+    throw new GreetingError(address, `the greeting has no capabilities list of strings (${preview(msg, 120)})`);
   }
   return {
     version: {
@@ -69,7 +98,7 @@ export function parseGreeting(msg: JsonObject, address: string): Greeting {
 /** Type an event message; QEMU always sends data and timestamp, but a missing one must not break listeners. */
 export function toEvent(msg: JsonObject): QmpEvent {
   if (typeof msg['event'] !== 'string') {
-    throw new UnexpectedTypeError(`an event whose name is not a string (${clip(JSON.stringify(msg), 120)})`, msg);
+    throw new UnexpectedTypeError(`an event whose name is not a string (${preview(msg, 120)})`, msg);
   }
   const ts = msg['timestamp'];
   return {
@@ -87,7 +116,7 @@ export function errorBody(msg: JsonObject): { errorClass: string; desc: string }
   const body = isObject(err) ? err : {};
   return {
     errorClass: typeof body['class'] === 'string' ? body['class'] : 'GenericError',
-    desc: typeof body['desc'] === 'string' ? body['desc'] : JSON.stringify(err),
+    desc: typeof body['desc'] === 'string' ? body['desc'] : stringifySafe(err),
   };
 }
 

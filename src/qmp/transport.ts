@@ -2,7 +2,7 @@
 // already opened (e.g. one end of a socketpair handed over by a VM manager).
 import net from 'node:net';
 import { ConnectError } from './errors.js';
-import { armDeadline, type WaitOptions } from './deadline.js';
+import { armDeadline, type ResolvedWait } from './deadline.js';
 
 /** Where QEMU's monitor listens: a UNIX socket path, `host:port`, `{path}`, `{host, port}`, or an open socket. */
 export type QmpAddress = string | { path: string } | { host: string; port: number } | net.Socket;
@@ -30,7 +30,7 @@ export function describeAddress(address: QmpAddress): string {
 }
 
 /** Open the stream; failures become ConnectError carrying the system error's code. */
-export function openSocket(address: QmpAddress, opts: WaitOptions | undefined): Promise<net.Socket> {
+export function openSocket(address: QmpAddress, opts: ResolvedWait): Promise<net.Socket> {
   if (address instanceof net.Socket) {
     if (address.destroyed) {
       return Promise.reject(new ConnectError(describeAddress(address),

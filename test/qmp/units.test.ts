@@ -72,7 +72,7 @@ t.test('error texts', async (t) => {
 });
 
 t.test('a long-lived queue is compacted', async (t) => {
-  const hub = new EventHub(10, () => {});
+  const hub = new EventHub(10, () => {}, 3000);
   const l = hub.listen();
   for (let i = 0; i < 3000; i++) hub.dispatch({ event: 'E', data: { i }, timestamp: { seconds: 0, microseconds: 0 } });
   for (let i = 0; i < 2999; i++) t.equal(l.take()?.data['i'], i);
