@@ -11,8 +11,8 @@ export type OptionDecl =
   | { type: 'string'; value: string; help: string; choices?: readonly string[]; required?: boolean }
   /** Repeatable: every occurrence is kept, in order. */
   | { type: 'list'; value: string; help: string }
-  /** A number, refused unless above `above` (when given). */
-  | { type: 'number'; value: string; help: string; above?: number }
+  /** A number, refused unless above `above` and at most `max` (when given). */
+  | { type: 'number'; value: string; help: string; above?: number; max?: number }
   /** A UUID, checked and lowercased as the kernel names mdevs. */
   | { type: 'uuid'; value: string; help: string };
 

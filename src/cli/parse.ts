@@ -84,8 +84,9 @@ function typedValue(name: string, d: OptionDecl, raw: unknown, usage: string): u
   if (d.type === 'uuid') return uuidValue(text, usage, `--${name}`);
   if (d.type === 'number') {
     const n = Number(text);
-    if (text.trim() === '' || !Number.isFinite(n) || (d.above !== undefined && !(n > d.above))) {
-      throw new UsageError(`--${name} takes a number (${d.value})${d.above !== undefined ? ` above ${d.above}` : ''}, not ${JSON.stringify(text)}`, usage);
+    if (text.trim() === '' || !Number.isFinite(n) || (d.above !== undefined && !(n > d.above)) || (d.max !== undefined && n > d.max)) {
+      const range = [d.above !== undefined ? ` above ${d.above}` : '', d.max !== undefined ? ` and at most ${d.max}` : ''].join('');
+      throw new UsageError(`--${name} takes a number (${d.value})${range}, not ${JSON.stringify(text)}`, usage);
     }
     return n;
   }

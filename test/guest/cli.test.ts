@@ -114,6 +114,10 @@ t.test('guest cpu-check against real QEMU', async (t) => {
     ['guest', 'cpu-check', '--qmp', address, '--timeout', 'x']]) {
     t.equal((await zmdev(...argv)).code, 2, argv.join(' '));
   }
+  // Node's timers hold at most 2^31-1 ms: a longer wait is a usage error, not a timer that fires at once.
+  const long = await zmdev('guest', 'detach', '--qmp', address, '--id', 'x', '--timeout', '3000000');
+  t.equal(long.code, 2);
+  t.match(long.stderr, /--timeout takes a number \(SECONDS\) above 0 and at most 2147483, not "3000000"/);
   const nowhere = await zmdev('guest', 'cpu-check', '--qmp', path.join(tmpdir(), 'zmdev-no-such.sock'), '--json');
   t.equal(nowhere.code, 1);
   t.match(JSON.parse(nowhere.stdout), { error: { code: 'ENOENT', message: /QMP connect to/ } });

@@ -6,8 +6,12 @@ import { hostdevXml } from '../../guest/xml.js';
 import { nodeDeviceXml } from '../../persist/nodedev-xml.js';
 import { formatApqn } from '../../mask/apqn.js';
 import { QmpClient } from '../../qmp/client.js';
+import { MAX_TIMEOUT_MS } from '../../qmp/index.js';
 import { EXIT_REFUSED } from '../context.js';
 import { command } from '../declare.js';
+
+/** The longest wait Node's timers can hold, in whole seconds. */
+const MAX_TIMEOUT_S = Math.floor(MAX_TIMEOUT_MS / 1000);
 
 /** Shell quoting for the text output only (the arguments themselves are argv elements). */
 function shQuote(arg: string): string {
@@ -69,7 +73,7 @@ export const xmlNodedevCmd = command({
 
 const qmpOptions = {
   qmp: { type: 'string', value: 'SOCKET', required: true, help: "the guest's QMP socket: a path, or HOST:PORT" },
-  timeout: { type: 'number', value: 'SECONDS', above: 0, help: 'per QMP step (default 30)' },
+  timeout: { type: 'number', value: 'SECONDS', above: 0, max: MAX_TIMEOUT_S, help: 'per QMP step (default 30)' },
 } as const;
 
 /** Connects, runs the body, disconnects; QEMU's refusals carry its error class as their code. */
@@ -153,7 +157,7 @@ export const guestDetach = command({
   args: [],
   options: {
     ...qmpOptions,
-    timeout: { type: 'number', value: 'SECONDS', above: 0, help: 'how long to wait for DEVICE_DELETED (default 30)' },
+    timeout: { type: 'number', value: 'SECONDS', above: 0, max: MAX_TIMEOUT_S, help: 'how long to wait for DEVICE_DELETED (default 30)' },
     id: { type: 'string', value: 'ID', required: true, help: 'the id of the device to unplug' },
   },
   description: `Sends device_del and waits for the DEVICE_DELETED event of that device, with a progress line on
