@@ -7,10 +7,12 @@ import { ApHost } from '../ap/host.js';
 import { acquireApConfigLock, type LockOptions } from '../ap/lock.js';
 import { AP_BUS } from '../ap/paths.js';
 import { ZmdevError } from '../errors.js';
+import { DEFAULT_RECORD_DIR } from '../mdev/change-record.js';
 import { SimHost } from '../sim/host.js';
 import { loadState, saveState } from '../sim/state-file.js';
 import { SimSysfs } from '../sim/sysfs.js';
 import { RealSysfs } from '../sysfs/real.js';
+import path from 'node:path';
 import type { SysfsIO } from '../sysfs/sysfs-io.js';
 import type { OptionDecl } from './declare.js';
 
@@ -27,6 +29,8 @@ export interface HostSession {
   sim?: SimHost;
   /** The state file of a simulated host. */
   file?: string;
+  /** The root of a sysfs tree. */
+  root?: string;
 }
 
 /** --sim FILE, --sysfs DIR, or neither (the real /sys). */
@@ -47,7 +51,7 @@ export function lockStateFile(file: string, lock: LockOptions = {}): () => void 
 export function openHostSession(target: HostTarget, access: 'reads' | 'changes', lock: LockOptions = {}): { session: HostSession; close(): void } {
   if (target.sim === undefined) {
     const root = target.sysfs ?? '/sys';
-    return { session: { io: new RealSysfs(root), label: `sysfs at ${root}` }, close: () => undefined };
+    return { session: { io: new RealSysfs(root), label: `sysfs at ${root}`, root }, close: () => undefined };
   }
   const file = target.sim;
   const release = access === 'changes' ? lockStateFile(file, lock) : () => undefined;
@@ -83,7 +87,18 @@ export function apHostOf(session: HostSession, lock: LockOptions = {}): ApHost {
         'to work on a simulated host, create one with `zmdev sim init host.json` and add `--sim host.json`',
     });
   }
-  return new ApHost(session.io, { lock: session.sim ? false : lock });
+  return new ApHost(session.io, { lock: session.sim ? false : lock, changeLog: session.sim ? false : changeLogDir(session.root!) });
+}
+
+/**
+ * Where the change record of a sysfs tree lives: /run/zmdev for the real /sys, and a directory
+ * named after the tree for any other (a FUSE-mounted simulator), so two trees never share one.
+ * A simulated host needs none: its state file is saved whole after each command.
+ */
+export function changeLogDir(root: string): string {
+  const base = process.env.ZMDEV_RUN_DIR ?? DEFAULT_RECORD_DIR;
+  const abs = path.resolve(root);
+  return abs === '/sys' ? base : path.join(base, 'sysfs', abs);
 }
 
 /** `zmdev --sim F cmd …` means `zmdev cmd … --sim F`: host options may stand before the command. */

@@ -37,9 +37,14 @@ export async function runCommand(cmd: Command, argv: string[], io: CliIO, env: R
     throw new UsageError(message, usageLine(cmd));
   };
   cmd.check?.({ opts: parsed.opts as never, args: parsed.args as never, usage });
+  // A wait for the lock says, after a second, what it waits for.
+  const lock: LockOptions = {
+    onWait: (holder, file) => io.stderr(`zmdev: waiting for ${file}, held by process ${holder.shown}${holder.command ? ` (${holder.command})` : ''}\n`),
+    ...env.lock,
+  };
   let opened;
   try {
-    opened = openFor(cmd, parsed, env.lock);
+    opened = openFor(cmd, parsed, lock);
   } catch (e) {
     return reportRefusal(io, asRefusal(e), json);
   }
@@ -53,7 +58,7 @@ export async function runCommand(cmd: Command, argv: string[], io: CliIO, env: R
       io,
       host: session,
       // Only commands with a host call it; the host is there for them.
-      ap: () => (ap ??= apHostOf(session!, env.lock)),
+      ap: () => (ap ??= apHostOf(session!, lock)),
       usage,
       zmdev: env.zmdev,
     });

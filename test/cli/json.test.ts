@@ -33,6 +33,7 @@ t.test('every command takes --json and prints JSON with it', async (t) => {
     'guest detach': ['guest', 'detach', '--qmp', sock, '--id', 'x'],
     'sim mount': ['sim', 'mount', path.join(dir, 'missing.json'), dir],
     'mdev remove': ['mdev', 'remove', U, ...sim],
+    'recover': ['recover', ...sim],
     'demo': ['demo', '--kernel', '6.0'],
   };
   const outputs: Record<string, unknown> = {};

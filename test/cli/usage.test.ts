@@ -11,7 +11,7 @@ const SIM = ['--sim', '/nonexistent/host.json'];
 // Each command with the arguments it takes in full: one more is a mistake.
 const full: Record<string, string[]> = {
   'list': [], 'masks': [], 'mdev create': [], 'mdev list': [], 'mdev show': [U], 'mdev assign': [U], 'mdev unassign': [U],
-  'mdev remove': [U], 'check': ['plan.json'], 'mask eval': ['0x0'], 'sim init': ['h.json'], 'sim log': ['h.json'],
+  'mdev remove': [U], 'check': ['plan.json'], 'recover': [], 'mask eval': ['0x0'], 'sim init': ['h.json'], 'sim log': ['h.json'],
   'sim mount': ['h.json', 'mnt'], 'sysfs cat': ['p'], 'sysfs write': ['p', 'd'], 'sysfs ls': ['p'], 'demo': [],
   'qemu-args': [U], 'xml hostdev': [U], 'xml nodedev': [U], 'guest cpu-check': ['--qmp', 's'], 'guest attach': ['--qmp', 's', U],
   'guest detach': ['--qmp', 's', '--id', 'x'],
