@@ -8,7 +8,7 @@ import {
   VFIO_IRQ_SET_ACTION_TYPE_MASK, VFIO_IRQ_SET_DATA_BOOL, VFIO_IRQ_SET_DATA_EVENTFD, VFIO_IRQ_SET_DATA_NONE,
   VFIO_IRQ_SET_DATA_TYPE_MASK, VFIO_IRQ_SET_HEADER_SIZE, VfioDeviceBase, vfioError,
 } from '../sysfs/vfio.js';
-import { resetQueue } from './filter.js';
+import { resetQueue } from './ap/filter.js';
 import type { SimHost } from './host.js';
 import type { MdevState, QueueState } from './state.js';
 

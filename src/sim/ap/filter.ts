@@ -1,8 +1,8 @@
 // The shadow APCB (guest_matrix): which part of an mdev's matrix the guest gets (§4.5), and the
 // queue resets that go with taking queues away from it (§6).
-import { ApMask } from '../mask/index.js';
-import { fromMatrix, toMatrix, type Matrix, type SimHost } from './host.js';
-import type { MdevState, QueueState } from './state.js';
+import { ApMask } from '../../mask/index.js';
+import { fromMatrix, toMatrix, type Matrix, type SimHost } from '../host.js';
+import type { MdevState, QueueState } from '../state.js';
 
 /** An APQN the guest may have: bound to vfio_ap, in this mdev, last reset code acceptable. */
 export function passable(host: SimHost, q: QueueState | undefined): boolean {

@@ -1,10 +1,10 @@
 // The AP bus: apmask/aqmask writes with their in-use refusal and rebinding (§1.2-§1.4), driver
 // binding of queue and card devices, the driver bind/unbind files, and the bus attributes (§1.1).
-import type { GrammarError } from '../errors.js';
-import { ApMask, parseKernelId, parseKernelMask } from '../mask/index.js';
-import { cardName, type SimHost } from './host.js';
-import { refuse } from './refusal.js';
-import type { QueueDriver, QueueState } from './state.js';
+import type { GrammarError } from '../../errors.js';
+import { ApMask, parseKernelId, parseKernelMask } from '../../mask/index.js';
+import { cardName, type SimHost } from '../host.js';
+import { refuse } from '../refusal.js';
+import type { QueueDriver, QueueState } from '../state.js';
 import { checkNotInUse, queueLeaving, queueProbed } from './vfio-ap.js';
 
 export type MaskName = 'apmask' | 'aqmask';
