@@ -4,18 +4,18 @@
 import { ApTree } from './ap/tree.js';
 import type { SimHost } from './host.js';
 import { MdevBus, type MdevParent } from './mdev-bus.js';
-import { dir, VirtualSysfs, type DirNode, type Entries } from './vfs.js';
+import { dir, VirtualSysfs, type DirNode, type Lookup, type SimNode } from './vfs.js';
 
 export type { SimNode } from './vfs.js';
 
 /** One device subsystem of the simulated kernel. */
 export interface Subsystem {
-  /** Entries under bus/ (bus/mdev is the mdev core's). */
-  bus(): Entries;
-  /** Entries under class/ (class/mdev_bus is the mdev core's). */
-  classes(): Entries;
-  /** Entries under devices/. */
-  devices(): Entries;
+  /** Its entries under bus/ (bus/mdev is the mdev core's). */
+  readonly bus: Lookup;
+  /** Its entries under class/ (class/mdev_bus is the mdev core's). */
+  readonly classes: Lookup;
+  /** Its entries under devices/. */
+  readonly devices: Lookup;
   /** The parents of mdevs it has registered right now. */
   mdevParents(): readonly MdevParent[];
 }
@@ -25,12 +25,14 @@ export function composeRoot(make: (mdevBus: MdevBus) => readonly Subsystem[]): D
   const subsystems: Subsystem[] = [];
   const mdevBus = new MdevBus(() => subsystems.flatMap((s) => s.mdevParents()));
   subsystems.push(...make(mdevBus));
-  const merged = (part: (s: Subsystem) => Entries): Entries => Object.assign({}, ...subsystems.map(part));
-  return dir(() => ({
-    bus: () => dir(() => ({ ...merged((s) => s.bus()), mdev: () => dir(() => mdevBus.busEntries()) })),
-    class: () => dir(() => ({ ...merged((s) => s.classes()), mdev_bus: () => dir(() => mdevBus.classEntries()) })),
-    devices: () => dir(() => merged((s) => s.devices())),
-  }));
+  const only = (name: string, node: () => SimNode): Lookup => ({ lookup: (n) => (n === name ? node() : undefined), list: () => [name] });
+  const bus = dir(...subsystems.map((s) => s.bus), only('mdev', () => mdevBus.busDir()));
+  const classes = dir(...subsystems.map((s) => s.classes), only('mdev_bus', () => mdevBus.classDir()));
+  const devices = dir(...subsystems.map((s) => s.devices));
+  return dir({
+    lookup: (n) => (n === 'bus' ? bus : n === 'class' ? classes : n === 'devices' ? devices : undefined),
+    list: () => ['bus', 'class', 'devices'],
+  });
 }
 
 export class SimSysfs extends VirtualSysfs {

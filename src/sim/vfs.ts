@@ -10,13 +10,16 @@ import { KernelRefusal } from './refusal.js';
 
 export type Store = (bytes: Uint8Array) => void;
 
-/** A directory answers for one name at a time; list() is what readdir sees. */
-export interface DirNode {
-  kind: 'dir';
+/** What a directory holds: one name answered at a time, and the names readdir sees. */
+export interface Lookup {
   /** The entry of that name, or undefined when there is none. */
   lookup(name: string): SimNode | undefined;
   /** The names of the entries, in any order. */
   list(): string[];
+}
+
+export interface DirNode extends Lookup {
+  kind: 'dir';
 }
 
 export interface FileNode {
@@ -34,40 +37,65 @@ export interface LinkNode {
 /** A node of the simulated tree, built on demand from the model. */
 export type SimNode = DirNode | FileNode | LinkNode;
 
-/** The entries of a directory: a name and how to build its node. */
-export type Entries = Record<string, () => SimNode>;
+/**
+ * Entries of fixed names, each built from a context only when asked for; an entry that returns
+ * undefined is absent in that context (e.g. a card's `online` while no driver holds the card).
+ * Tables are made once; a lookup costs one entry, not the directory.
+ */
+export type Table<C> = Readonly<Record<string, (c: C) => SimNode | undefined>>;
 
 export const ro = (show: () => string): FileNode => ({ kind: 'file', mode: 0o444, show });
 export const rw = (show: () => string, store: Store): FileNode => ({ kind: 'file', mode: 0o644, show, store });
 export const wo = (store: Store): FileNode => ({ kind: 'file', mode: 0o200, store });
 export const link = (target: string): LinkNode => ({ kind: 'link', target });
-export const num = (n: number | bigint): string => `${n}\n`;
+export const num = (n: number | bigint): string => `${n}
+`;
 
-/** A directory whose entries are computed together, every time the directory is asked. */
-export function dir(entries: () => Entries): DirNode {
-  const current = (): Entries => (batchEpoch === 0 ? entries() : memo());
-  let at = 0;
-  let kept: Entries = {};
-  // Within one readMany the host does not change, so the entries are built once per batch.
-  const memo = (): Entries => {
-    if (at !== batchEpoch) {
-      kept = entries();
-      at = batchEpoch;
-    }
-    return kept;
-  };
+/** The entries of a table in one context. */
+export function fixed<C>(table: Table<C>, c: C): Lookup {
   return {
-    kind: 'dir',
-    lookup(name) {
-      const e = current();
-      return Object.hasOwn(e, name) ? e[name]!() : undefined;
-    },
-    list: () => Object.keys(current()),
+    lookup: (name) => (Object.hasOwn(table, name) ? table[name]!(c) : undefined),
+    list: () => Object.keys(table).filter((name) => table[name]!(c) !== undefined),
   };
 }
 
-let batchEpoch = 0;
-let batches = 0;
+/** A directory holding what the parts hold (the first part that knows a name answers for it). */
+export function dir(...parts: readonly Lookup[]): DirNode {
+  return {
+    kind: 'dir',
+    lookup(name) {
+      for (const p of parts) {
+        const n = p.lookup(name);
+        if (n) return n;
+      }
+      return undefined;
+    },
+    list: () => parts.flatMap((p) => p.list()),
+  };
+}
+
+/**
+ * A directory of one table in one context, and of `more` for the names the table has not (a
+ * card's queues, a matrix device's mdevs). One object per directory: its lookup builds the one
+ * entry asked for.
+ */
+class TableDir<C> implements DirNode {
+  readonly kind = 'dir';
+
+  constructor(private readonly table: Table<C>, private readonly c: C, private readonly more: Lookup | undefined) {}
+
+  lookup(name: string): SimNode | undefined {
+    const n = Object.hasOwn(this.table, name) ? this.table[name]!(this.c) : undefined;
+    return n ?? this.more?.lookup(name);
+  }
+
+  list(): string[] {
+    const names = Object.keys(this.table).filter((name) => this.table[name]!(this.c) !== undefined);
+    return this.more ? names.concat(this.more.list()) : names;
+  }
+}
+
+export const tableDir = <C>(table: Table<C>, c: C, more?: Lookup): DirNode => new TableDir(table, c, more);
 
 const MAX_HOPS = 40;
 
@@ -76,7 +104,10 @@ export class VirtualSysfs implements SysfsIO {
   constructor(private readonly root: DirNode) {}
 
   read(p: string): string {
-    const node = this.open(p, true, 'open');
+    return this.show(p, this.open(p, true, 'open'));
+  }
+
+  private show(p: string, node: SimNode): string {
     if (node.kind === 'dir') throw this.error('EISDIR', 'read', p, 'a directory has no content; use list()');
     const f = node as FileNode;
     if (!(f.mode & 0o444) || !f.show) throw this.error('EACCES', 'open', p, 'the attribute is write-only');
@@ -84,32 +115,43 @@ export class VirtualSysfs implements SysfsIO {
   }
 
   readMany(paths: readonly string[]): Array<string | SysfsError> {
-    batchEpoch = ++batches;
-    this.batch = new Map();
+    // The errors of a batch are returned as values, never thrown: a stack trace for each of
+    // them (thousands of absent attributes on a big host) would only cost time.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     try {
       return this.readEach(paths);
     } finally {
-      batchEpoch = 0;
-      this.batch = null;
+      Error.stackTraceLimit = limit;
     }
   }
 
-  // Within one readMany the nodes met on the way are kept by path, so their entries are built once.
-  private batch: Map<string, SimNode | undefined> | null = null;
-
-  private lookup(dirNode: DirNode, at: string[], name: string): SimNode | undefined {
-    if (!this.batch) return dirNode.lookup(name);
-    const key = `${at.join('/')}/${name}`;
-    if (this.batch.has(key)) return this.batch.get(key);
-    const found = dirNode.lookup(name);
-    this.batch.set(key, found);
-    return found;
-  }
-
   private readEach(paths: readonly string[]): Array<string | SysfsError> {
+    // The host does not change during a batch: the directory of many attributes is walked to once.
+    const parents = new Map<string, SimNode | null>();
+    const quick = (p: string): string | undefined => {
+      const cut = p.lastIndexOf('/');
+      const name = p.slice(cut + 1);
+      if (cut <= 0 || name === '' || name === '.' || name === '..') return undefined;
+      const at = p.slice(0, cut);
+      let parent = parents.get(at);
+      if (parent === undefined) {
+        try {
+          parent = this.open(at, true, 'open');
+        } catch {
+          parent = null;
+        }
+        parents.set(at, parent);
+      }
+      if (parent?.kind !== 'dir') return undefined;
+      const node = parent.lookup(name);
+      // As the walk would end: an absent entry is ENOENT; a link or a directory takes the full walk.
+      if (!node) throw this.error('ENOENT', 'open', p, 'no such file or directory');
+      return node.kind === 'file' ? this.show(p, node) : undefined;
+    };
     return paths.map((p) => {
       try {
-        return this.read(p);
+        return quick(p) ?? this.read(p);
       } catch (e) {
         if (e instanceof SysfsError) return e;
         /* c8 ignore next 2 -- read() throws only SysfsError */
@@ -174,24 +216,28 @@ export class VirtualSysfs implements SysfsIO {
 
   /** The walk: one lookup per component; a link restarts it from the root with its target. */
   private open(p: string, follow: boolean, syscall: Syscall): SimNode {
-    let todo = p.split('/').filter((x) => x !== '' && x !== '.');
+    let parts = p.split('/');
+    let i = 0;
     let at: string[] = [];
     let node: SimNode = this.root;
     let hops = 0;
-    while (todo.length) {
-      const name = todo.shift()!;
+    const named = (x: string) => x !== '' && x !== '.';
+    while (i < parts.length) {
+      const name = parts[i++]!;
+      if (!named(name)) continue;
       if (name === '..') {
         at = at.slice(0, -1);
         node = this.at(at);
         continue;
       }
       if (node.kind !== 'dir') throw this.error('ENOTDIR', syscall, p, `${at.join('/')} is not a directory`);
-      const next = this.lookup(node, at, name);
+      const next = node.lookup(name);
       if (!next) throw this.error('ENOENT', syscall, p, `no such file or directory`);
-      if (next.kind === 'link' && (todo.length > 0 || follow)) {
+      if (next.kind === 'link' && (follow || parts.slice(i).some(named))) {
         /* c8 ignore next -- the simulated tree has no link cycles; kept so that a future one fails like the VFS */
         if (++hops > MAX_HOPS) throw this.error('ELOOP', syscall, p, 'too many levels of symbolic links');
-        todo = [...path.posix.join('/', ...at, next.target).split('/').filter(Boolean), ...todo];
+        parts = [...path.posix.join('/', ...at, next.target).split('/'), ...parts.slice(i)];
+        i = 0;
         at = [];
         node = this.root;
         continue;
