@@ -127,6 +127,8 @@ const FD_MAX = 0x7fffffff;
 
 type Obj = Record<string, unknown>;
 
+const join = (at: string, key: string | undefined): string => (key === undefined ? at : `${at}.${key}`);
+
 /**
  * Collects what is wrong, each problem with the path of the value in the state. Every object is
  * checked against the fields declared for it: a field nobody declared is a problem too, so that
@@ -139,17 +141,20 @@ class Problems {
     this.list.push(`${where}: ${what}`);
   }
 
-  int(v: unknown, where: string, lo: number, hi: number): void {
-    if (!Number.isInteger(v) || (v as number) < lo || (v as number) > hi) this.add(where, `expected an integer from ${lo} to ${hi}, got ${JSON.stringify(v)}`);
+  // The checks take the path of the value as its parent and its key, and join them only to
+  // report: a large state has tens of thousands of fields, nearly all of them fine.
+
+  int(v: unknown, at: string, key: string | undefined, lo: number, hi: number): void {
+    if (!Number.isInteger(v) || (v as number) < lo || (v as number) > hi) this.add(join(at, key), `expected an integer from ${lo} to ${hi}, got ${JSON.stringify(v)}`);
   }
 
-  bool(v: unknown, where: string): void {
-    if (typeof v !== 'boolean') this.add(where, `expected true or false, got ${JSON.stringify(v)}`);
+  bool(v: unknown, at: string, key?: string): void {
+    if (typeof v !== 'boolean') this.add(join(at, key), `expected true or false, got ${JSON.stringify(v)}`);
   }
 
-  mask(v: unknown, where: string): boolean {
+  mask(v: unknown, at: string, key?: string): boolean {
     if (typeof v === 'string' && HEX_MASK.test(v)) return true;
-    this.add(where, `expected 0x and 64 lowercase hex digits, got ${JSON.stringify(v)}`);
+    this.add(join(at, key), `expected 0x and 64 lowercase hex digits, got ${JSON.stringify(v)}`);
     return false;
   }
 
@@ -160,12 +165,12 @@ class Problems {
   }
 
   /** The object's fields (an empty object when it is none), after refusing undeclared ones. */
-  obj(v: unknown, where: string, fields: readonly string[]): Obj {
+  obj(v: unknown, where: string, fields: ReadonlySet<string>): Obj {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) {
       this.add(where, 'expected an object');
       return {};
     }
-    for (const k of Object.keys(v)) if (!fields.includes(k)) this.add(`${where}.${k}`, 'not a field of the state (misspelt, or from another version?)');
+    for (const k in v) if (!fields.has(k)) this.add(`${where}.${k}`, 'not a field of the state (misspelt, or from another version?)');
     return v as Obj;
   }
 }
@@ -186,67 +191,71 @@ const FILE_PART: StatePart = {
   },
 };
 
-const ADAPTER_FIELDS = ['id', 'generation', 'mode', 'hwtype', 'rawHwtype', 'depth', 'functions', 'maxMsgSize', 'config', 'chkstop',
-  'online', 'bound', 'requestCount'];
-const QUEUE_FIELDS = ['adapter', 'domain', 'driver', 'initiated', 'config', 'chkstop', 'online', 'requestCount', 'resetRc', 'resets'];
+const fieldSet = (names: readonly string[]): ReadonlySet<string> => new Set(names);
+const HOST_FIELDS = fieldSet(['qci', 'facilities', 'na', 'nd', 'adapters', 'domains', 'controlDomains']);
+const BUS_FIELDS = fieldSet(['apDomain', 'configTime', 'pollThread', 'pollTimeout', 'interrupts', 'scans']);
+const ADAPTER_FIELDS = fieldSet(['id', 'generation', 'mode', 'hwtype', 'rawHwtype', 'depth', 'functions', 'maxMsgSize', 'config', 'chkstop',
+  'online', 'bound', 'requestCount']);
+const QUEUE_FIELDS = fieldSet(['adapter', 'domain', 'driver', 'initiated', 'config', 'chkstop', 'online', 'requestCount', 'resetRc', 'resets']);
 
 /** The AP bus: the machine's AP configuration, the masks, the bus attributes, the queue devices. */
 const AP_PART: StatePart = {
   fields: ['host', 'apmask', 'aqmask', 'bus', 'queues'],
   check(s, p) {
-    const h = p.obj(s.host, 'host', ['qci', 'facilities', 'na', 'nd', 'adapters', 'domains', 'controlDomains']);
-    p.bool(h.qci, 'host.qci');
+    const h = p.obj(s.host, 'host', HOST_FIELDS);
+    p.bool(h.qci, 'host', 'qci');
     for (const [i, f] of p.arr(h.facilities, 'host.facilities').entries()) {
       if (!FACILITIES.includes(f as string)) p.add(`host.facilities[${i}]`, `expected one of ${FACILITIES.join(' ')}, got ${JSON.stringify(f)}`);
     }
-    p.int(h.na, 'host.na', 0, 255);
-    p.int(h.nd, 'host.nd', 0, 255);
+    p.int(h.na, 'host', 'na', 0, 255);
+    p.int(h.nd, 'host', 'nd', 0, 255);
     const ids = new Set<number>();
     for (const [i, a0] of p.arr(h.adapters, 'host.adapters').entries()) {
       const w = `host.adapters[${i}]`;
       const a = p.obj(a0, w, ADAPTER_FIELDS);
-      p.int(a.id, `${w}.id`, 0, 255);
+      p.int(a.id, w, 'id', 0, 255);
       if (ids.has(a.id as number)) p.add(`${w}.id`, `adapter ${String(a.id)} is listed twice`);
       ids.add(a.id as number);
-      p.int(a.generation, `${w}.generation`, 4, 8);
+      p.int(a.generation, w, 'generation', 4, 8);
       if (!['A', 'C', 'P'].includes(a.mode as string)) p.add(`${w}.mode`, `expected "A", "C" or "P", got ${JSON.stringify(a.mode)}`);
-      p.int(a.hwtype, `${w}.hwtype`, 10, 14);
-      p.int(a.rawHwtype, `${w}.rawHwtype`, 10, 255);
-      p.int(a.depth, `${w}.depth`, 0, 255);
-      p.int(a.functions, `${w}.functions`, 0, 0xffffffff);
-      p.int(a.maxMsgSize, `${w}.maxMsgSize`, 0, 0xffffffff);
-      for (const k of ['config', 'chkstop', 'online', 'bound']) p.bool(a[k], `${w}.${k}`);
-      p.int(a.requestCount, `${w}.requestCount`, 0, Number.MAX_SAFE_INTEGER);
+      p.int(a.hwtype, w, 'hwtype', 10, 14);
+      p.int(a.rawHwtype, w, 'rawHwtype', 10, 255);
+      p.int(a.depth, w, 'depth', 0, 255);
+      p.int(a.functions, w, 'functions', 0, 0xffffffff);
+      p.int(a.maxMsgSize, w, 'maxMsgSize', 0, 0xffffffff);
+      for (const k of ['config', 'chkstop', 'online', 'bound']) p.bool(a[k], w, k);
+      p.int(a.requestCount, w, 'requestCount', 0, Number.MAX_SAFE_INTEGER);
     }
     for (const k of ['domains', 'controlDomains']) {
-      for (const [i, d] of p.arr(h[k], `host.${k}`).entries()) p.int(d, `host.${k}[${i}]`, 0, 255);
+      for (const [i, d] of p.arr(h[k], `host.${k}`).entries()) p.int(d, `host.${k}[${i}]`, undefined, 0, 255);
     }
     p.mask(s.apmask, 'apmask');
     p.mask(s.aqmask, 'aqmask');
-    const b = p.obj(s.bus, 'bus', ['apDomain', 'configTime', 'pollThread', 'pollTimeout', 'interrupts', 'scans']);
-    p.int(b.apDomain, 'bus.apDomain', -1, 255);
-    p.int(b.configTime, 'bus.configTime', 5, 120);
-    p.bool(b.pollThread, 'bus.pollThread');
-    p.int(b.pollTimeout, 'bus.pollTimeout', 0, 120000000000);
-    p.bool(b.interrupts, 'bus.interrupts');
-    p.int(b.scans, 'bus.scans', 0, Number.MAX_SAFE_INTEGER);
+    const b = p.obj(s.bus, 'bus', BUS_FIELDS);
+    p.int(b.apDomain, 'bus', 'apDomain', -1, 255);
+    p.int(b.configTime, 'bus', 'configTime', 5, 120);
+    p.bool(b.pollThread, 'bus', 'pollThread');
+    p.int(b.pollTimeout, 'bus', 'pollTimeout', 0, 120000000000);
+    p.bool(b.interrupts, 'bus', 'interrupts');
+    p.int(b.scans, 'bus', 'scans', 0, Number.MAX_SAFE_INTEGER);
     for (const [i, q0] of p.arr(s.queues, 'queues').entries()) {
       const w = `queues[${i}]`;
       const q = p.obj(q0, w, QUEUE_FIELDS);
-      p.int(q.adapter, `${w}.adapter`, 0, 255);
-      p.int(q.domain, `${w}.domain`, 0, 255);
+      p.int(q.adapter, w, 'adapter', 0, 255);
+      p.int(q.domain, w, 'domain', 0, 255);
       if (!(q.driver === null || q.driver === 'cex4queue' || q.driver === 'vfio_ap')) {
         p.add(`${w}.driver`, `expected "cex4queue", "vfio_ap" or null, got ${JSON.stringify(q.driver)}`);
       }
-      for (const k of ['initiated', 'config', 'chkstop', 'online']) p.bool(q[k], `${w}.${k}`);
-      p.int(q.requestCount, `${w}.requestCount`, 0, Number.MAX_SAFE_INTEGER);
-      p.int(q.resetRc, `${w}.resetRc`, 0, 255);
-      p.int(q.resets, `${w}.resets`, 0, Number.MAX_SAFE_INTEGER);
+      for (const k of ['initiated', 'config', 'chkstop', 'online']) p.bool(q[k], w, k);
+      p.int(q.requestCount, w, 'requestCount', 0, Number.MAX_SAFE_INTEGER);
+      p.int(q.resetRc, w, 'resetRc', 0, 255);
+      p.int(q.resets, w, 'resets', 0, Number.MAX_SAFE_INTEGER);
     }
   },
 };
 
-const MDEV_FIELDS = ['uuid', 'apm', 'aqm', 'adm', 'shadow', 'guest', 'eventfds'];
+const MDEV_FIELDS = fieldSet(['uuid', 'apm', 'aqm', 'adm', 'shadow', 'guest', 'eventfds']);
+const MATRIX_FIELDS = fieldSet(['apm', 'aqm', 'adm']);
 
 /** vfio_ap: whether it is loaded, its mdevs (one APQN in one mdev at most), the instances left. */
 const VFIO_AP_PART: StatePart = {
@@ -262,17 +271,17 @@ const VFIO_AP_PART: StatePart = {
       if (typeof m.uuid !== 'string' || !UUID.test(m.uuid)) p.add(`${w}.uuid`, `expected a lowercase UUID, got ${JSON.stringify(m.uuid)}`);
       else if (uuids.has(m.uuid)) p.add(`${w}.uuid`, `${m.uuid} is listed twice`);
       uuids.add(m.uuid as string);
-      const masks = ['apm', 'aqm', 'adm'].map((k) => p.mask(m[k], `${w}.${k}`));
+      const masks = ['apm', 'aqm', 'adm'].map((k) => p.mask(m[k], w, k));
       if (masks[0] && masks[1]) {
         matrices.push({ i, uuid: String(m.uuid), apm: ApMask.fromReadFormat(m.apm as string), aqm: ApMask.fromReadFormat(m.aqm as string) });
       }
-      const sh = p.obj(m.shadow, `${w}.shadow`, ['apm', 'aqm', 'adm']);
-      for (const k of ['apm', 'aqm', 'adm']) p.mask(sh[k], `${w}.shadow.${k}`);
+      const sh = p.obj(m.shadow, `${w}.shadow`, MATRIX_FIELDS);
+      for (const k of ['apm', 'aqm', 'adm']) p.mask(sh[k], `${w}.shadow`, k);
       if (!(m.guest === null || (typeof m.guest === 'string' && m.guest !== ''))) p.add(`${w}.guest`, 'expected a guest name or null');
       if (m.eventfds !== undefined) checkEventfds(p, m.eventfds, `${w}.eventfds`, irqs);
     }
     checkExclusive(p, matrices);
-    p.int(s.availableInstances, 'availableInstances', 0, MAX_INSTANCES);
+    p.int(s.availableInstances, 'availableInstances', undefined, 0, MAX_INSTANCES);
   },
 };
 
@@ -284,7 +293,7 @@ function checkEventfds(p: Problems, v: unknown, where: string, irqs: number | nu
     else if (irqs !== null && Number(k) >= irqs) {
       p.add(`${where}.${k}`, `IRQ index ${k} does not exist on this kernel profile (VFIO_AP_NUM_IRQS is ${irqs})`);
     }
-    p.int(fd, `${where}.${k}`, 0, FD_MAX);
+    p.int(fd, where, k, 0, FD_MAX);
   }
 }
 
@@ -338,8 +347,8 @@ const PARTS: readonly StatePart[] = [FILE_PART, AP_PART, VFIO_AP_PART, KERNEL_PA
 export function checkState(x: unknown): string[] {
   if (typeof x !== 'object' || x === null || Array.isArray(x)) return ['state: expected an object'];
   const p = new Problems();
-  const fields = PARTS.flatMap((part) => part.fields);
-  for (const k of Object.keys(x)) if (!fields.includes(k)) p.add(k, 'not a field of the state (misspelt, or from another version?)');
+  const fields = new Set(PARTS.flatMap((part) => part.fields));
+  for (const k of Object.keys(x)) if (!fields.has(k)) p.add(k, 'not a field of the state (misspelt, or from another version?)');
   for (const part of PARTS) part.check(x as Obj, p);
   return p.list;
 }
