@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(import.meta.url);
 const { createHost } = await import('../src/sim/index.js');
-const { mountSysfs, unmountOnSignals } = await import('../src/sim/fuse-mount.js');
+const { mountSysfs, unmountOnSignals } = await import('../src/sysfs/fuse-mount.js');
 const { RealSysfs } = await import('../src/sysfs/real.js');
 type SysfsIO = import('../src/sysfs/sysfs-io.js').SysfsIO;
 

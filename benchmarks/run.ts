@@ -1,8 +1,8 @@
 // zmdev mask benchmarks: the mask layer (src/mask) side by side with the alternatives, all in one
 // run, printed as one table. `npm run bench` compiles this with benchmarks/tsconfig.json and runs
 // it with --expose-gc. Every alternative is checked against the others before it is timed.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -612,6 +612,146 @@ try {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 6. The simulator's sysfs tree on the large preset (64 cards x 85 domains): the lazy tree of
+// src/sim against the previous one (baselines/sim-sysfs-eager.ts, every lookup building every
+// directory on its path), in process, over FUSE, and as `zmdev list --sim`.
+
+const simFacts: string[] = [];
+{
+  const { SimHost, presetState } = await import('../src/sim/index.js');
+  const { SimSysfs } = await import('../src/sim/sysfs.js');
+  const { EagerSimSysfs } = await import('./baselines/sim-sysfs-eager.js');
+  const { readInventory } = await import('../src/ap/inventory.js');
+  const { saveState } = await import('../src/sim/state-file.js');
+  const large = presetState('large', '6.15');
+  const lazy = new SimSysfs(new SimHost(structuredClone(large)));
+  const eager = new EagerSimSysfs(new SimHost(structuredClone(large)));
+
+  // Agreement: the tree, walked without following links, reads the same through both. Of a
+  // directory with thousands of entries (bus/ap/devices, a queue driver's, devices/ap) both list
+  // the same names, and the walk goes into a few of them (the eager tree would take minutes).
+  const walk = (io: import('../src/sysfs/sysfs-io.js').SysfsIO): string[] => {
+    const out: string[] = [];
+    const go = (p: string): void => {
+      const st = io.stat(p);
+      out.push(`${p} ${st.kind} ${st.mode.toString(8)}`);
+      if (st.kind === 'link') out.push(io.readlink(p));
+      else if (st.kind === 'file' && st.mode & 0o444) out.push(io.read(p));
+      else if (st.kind === 'dir') {
+        const names = io.list(p);
+        out.push(names.join(' '));
+        const some = names.length > 100 ? names.filter((n, i) => i < 3 || n === 'card2a' || n.startsWith('2a.00')) : names;
+        for (const n of some) go(p ? `${p}/${n}` : n);
+      }
+    };
+    go('');
+    return out;
+  };
+  const lazyTree = walk(lazy);
+  check(lazyTree.join('\n') === walk(eager).join('\n'), 'the lazy and the eager tree read differently');
+  const lazyInv = JSON.stringify(readInventory(lazy));
+  check(lazyInv === JSON.stringify(readInventory(eager)), 'the inventories of the two trees differ');
+  simFacts.push(`large preset: ${lazyTree.length.toLocaleString('en')} lines of a walk of the tree alike through both trees`);
+
+  // The attributes of one card and its 85 queues, as the FUSE rows read them.
+  const cardPaths: string[] = [];
+  const card = 'devices/ap/card2a';
+  for (const n of lazy.list(card)) {
+    if (/^2a\./.test(n)) for (const a of lazy.list(`${card}/${n}`)) { if (a !== 'driver') cardPaths.push(`${card}/${n}/${a}`); }
+    else if (n !== 'driver') cardPaths.push(`${card}/${n}`);
+  }
+  const one = `${card}/2a.0040/online`;
+  let group = 'sim: one attribute read (in process)';
+  add(group, 'eager tree (previous)', time(() => eager.read(one)), '', 'sim-read-eager');
+  add(group, 'lazy tree (src/sim)', time(() => lazy.read(one)), 'devices/ap/card2a/2a.0040/online', 'sim-read-lazy');
+  group = 'sim: readInventory (in process)';
+  add(group, 'eager tree (previous)', time(() => readInventory(eager), { targetMs: 200, reps: 5, warmupReps: 1 }), '', 'sim-inv-eager');
+  add(group, 'lazy tree (src/sim)', time(() => readInventory(lazy), { targetMs: 200, reps: 5, warmupReps: 1 }), 'every card and queue attribute, one readMany', 'sim-inv-lazy');
+  flush();
+
+  // FUSE: one server per tree (and one without a tree), each in its own process.
+  const simTmp = mkdtempSync(path.join(tmpdir(), 'zmdev-bench-sim-'));
+  const servers: import('node:child_process').ChildProcess[] = [];
+  const serve = async (kind: string): Promise<string> => {
+    const mnt = path.join(simTmp, kind);
+    spawnSync('mkdir', [mnt]);
+    const child = spawn(process.execPath, [path.join(here, 'sim-serve.js'), kind, mnt], { stdio: ['ignore', 'pipe', 'inherit'] });
+    servers.push(child);
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.setEncoding('utf8').on('data', (c: string) => c.includes('ready') && resolve());
+      child.on('exit', (code) => reject(new Error(`the ${kind} FUSE server exited (${code}) before it was ready`)));
+    });
+    return mnt;
+  };
+  try {
+    const [mEager, mLazy, mNull] = [await serve('eager'), await serve('lazy'), await serve('null')];
+    const bytesOf = (mnt: string): number => cardPaths.reduce((n, p) => n + readFileSync(path.join(mnt, p), 'latin1').length, 0);
+    check(bytesOf(mEager) === bytesOf(mLazy), 'the two FUSE servers serve different bytes');
+    const files = cardPaths;
+    // One repetition reads every attribute of the card once (fs.readFileSync: open, fstat, read, close).
+    const overFuse = (mnt: string): number => {
+      const t0 = process.hrtime.bigint();
+      let n = 0;
+      for (const p of files) n += readFileSync(path.join(mnt, p), 'latin1').length;
+      consume(n);
+      return Number(process.hrtime.bigint() - t0) / files.length;
+    };
+    group = `sim over FUSE: attribute reads (${files.length} files of one card)`;
+    add(group, 'eager tree (previous)', external(() => overFuse(mEager), 5), (m) => `${fmtOps(m.nsPerOp)} reads/s; one card ${fmtNs(m.nsPerOp * files.length)}`, 'fuse-eager');
+    add(group, 'lazy tree (src/sim)', external(() => overFuse(mLazy), 5), (m) => `${fmtOps(m.nsPerOp)} reads/s; one card ${fmtNs(m.nsPerOp * files.length)}`, 'fuse-lazy');
+    add(group, 'no tree (transport floor)', external(() => overFuse(mNull), 5), (m) => `${fmtOps(m.nsPerOp)} reads/s: fuse-native's own cost per file`, 'fuse-null');
+    flush();
+  } finally {
+    for (const c of servers) {
+      if (c.exitCode === null && c.signalCode === null) {
+        const gone = new Promise((resolve) => c.once('exit', resolve));
+        c.kill('SIGTERM');
+        await gone;
+      }
+    }
+    rmSync(simTmp, { recursive: true, force: true });
+  }
+
+  // `zmdev list --sim large.json` from a cold process, against Node's own start-up.
+  const listTmp = mkdtempSync(path.join(tmpdir(), 'zmdev-bench-list-'));
+  try {
+    const file = path.join(listTmp, 'large.json');
+    saveState(file, large);
+    const run = (args: string[]): number => {
+      const t0 = process.hrtime.bigint();
+      const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
+      const ns = Number(process.hrtime.bigint() - t0);
+      if (r.status !== 0) {
+        console.error(`bench: ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+        process.exit(1);
+      }
+      return ns;
+    };
+    const cli = [path.join(here, 'zmdev-cli.js'), 'list', '--sim', file];
+    const steps = (tree: string) => [path.join(here, 'sim-list.js'), tree, file];
+    const out = (args: string[]) => spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 26 }).stdout;
+    check(out(cli) === out(steps('eager')) && out(cli) === out(steps('lazy')), 'zmdev list and the list steps print differently');
+    group = 'zmdev list --sim large.json (cold process)';
+    add(group, 'node -e 0', external(() => run(['-e', '0']), 9), 'Node start-up alone', 'list-node');
+    add(group, 'zmdev list (src/cli, lazy tree)', external(() => run(cli), 9), (m) => `${(m.nsPerOp / keys.get('list-node')!.nsPerOp).toFixed(2)}× node -e 0`, 'list-cli');
+    add(group, 'list steps, eager tree (previous)', external(() => run(steps('eager')), 9), 'load, inventory, format, save', 'list-eager');
+    add(group, 'list steps, lazy tree (src/sim)', external(() => run(steps('lazy')), 9), 'the same steps', 'list-lazy');
+    flush();
+    // Where the time of one cold run goes (the median of five runs of each step).
+    for (const tree of ['eager', 'lazy']) {
+      const runs = Array.from({ length: 5 }, () => {
+        const r = spawnSync(process.execPath, [...steps(tree), '--breakdown'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+        return JSON.parse(r.stderr.trim().split('\n').pop()!) as Record<string, number>;
+      });
+      const med = Object.keys(runs[0]!).map((k) => `${k} ${[...runs.map((x) => x[k]!)].sort((a, b) => a - b)[2]} ms`);
+      simFacts.push(`list steps, ${tree} tree: ${med.join(', ')}`);
+    }
+  } finally {
+    rmSync(listTmp, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 
 flush();
 const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
@@ -648,4 +788,10 @@ for (const op of ['AND', 'OR', 'count', 'intersects']) {
 console.log(`  format: ApMask.toString is ${ratio('format-bigint', 'format-apmask')} BigInt's speed, ${ratio('format-native', 'format-apmask')} formatMasks'`);
 console.log(`  per-call guard: native per-call intersects is ${ratio('intersects-native-call', 'intersects-apmask')} slower than ApMask.intersects`);
 console.log(`  parse: native batch is ${ratio('parse-absolute-ts', 'parse-absolute-batch')} the fast TS parser's speed (absolute), ${ratio('parse-relative-ts', 'parse-relative-batch')} (relative)`);
+console.log(`  sim: one attribute read, lazy tree ${ratio('sim-read-eager', 'sim-read-lazy')} the eager tree's speed; readInventory ${ratio('sim-inv-eager', 'sim-inv-lazy')}`);
+console.log(`  sim over FUSE: lazy tree ${ratio('fuse-eager', 'fuse-lazy')} the eager tree's attribute reads per second (target ≥ 20×); ` +
+  `the transport alone (no tree) is ${ratio('fuse-eager', 'fuse-null')}, the ceiling of any tree`);
+console.log(`  zmdev list --sim large.json: ${(k('list-cli') / k('list-node')).toFixed(2)}× node -e 0 (target ≤ 2); ` +
+  `list steps: lazy tree ${ratio('list-eager', 'list-lazy')} the eager tree's speed`);
+for (const f of simFacts) console.log(`  ${f}`);
 console.log(`(whole run ${elapsed.toFixed(1)} s; sink ${sink.n & 0xff}${sink.s.length ? '' : ''})`);

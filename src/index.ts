@@ -7,7 +7,7 @@ export { SysfsError, type SysfsIO, type SysfsStat, type Syscall } from './sysfs/
 export { RealSysfs } from './sysfs/real.js';
 export { createHost, kernelLog, SimHost, SimSysfs, saveState, loadState, presetState, events as simEvents } from './sim/index.js';
 export type { PresetName, ProfileName, SimState } from './sim/index.js';
-export { mountSysfs, unmountOnSignals, type SysfsMount } from './sim/fuse-mount.js';
+export { mountSysfs, unmountOnSignals, type SysfsMount } from './sysfs/fuse-mount.js';
 export * as qmp from './qmp/index.js';
 export { QmpClient } from './qmp/index.js';
 export * as guest from './guest/index.js';

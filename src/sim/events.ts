@@ -2,13 +2,13 @@
 // queue checkstops, a guest opens or closes an mdev, the vfio_ap module comes or goes, requests
 // are processed. A test (and the CLI's demo) triggers them; each follows the kernel's reaction.
 import { ApMask, formatApqn } from '../mask/index.js';
-import { detach, probe } from './ap-bus.js';
-import { refilterAll, resetQueue } from './filter.js';
+import { detach, probe } from './ap/bus.js';
+import { refilterAll, resetQueue } from './ap/filter.js';
 import { cardName, toMatrix, type SimHost } from './host.js';
 import { makeAdapter, makeQueue } from './presets.js';
 import { refuse } from './refusal.js';
 import type { AdapterState, CardGeneration, CardMode, MdevState, QueueState } from './state.js';
-import { attachGuest as attach, releaseGuest as release } from './vfio-ap.js';
+import { attachGuest as attach, releaseGuest as release } from './ap/vfio-ap.js';
 
 export interface NewAdapter {
   id: number;

@@ -1,6 +1,7 @@
-// An open VFIO device fd of a simulated mdev: the ioctls vfio_ap answers (docs/kernel.md §7),
+// An open VFIO device fd of a simulated mdev: the ioctls vfio_ap answers (kernel.md §7),
 // checked in the kernel's order on the raw bytes, per kernel profile. The registered
-// eventfds live in the mdev's state (`eventfds`), so a state file and a clone keep them.
+// eventfds live in the mdev's state (`eventfds`, declared and checked with the state), so a state
+// file and a clone keep them.
 import { ApMask } from '../mask/index.js';
 import {
   NATIVE_LITTLE_ENDIAN, readS32, readU32, VFIO_DEVICE_FLAGS_AP, VFIO_DEVICE_FLAGS_RESET, VFIO_DEVICE_GET_INFO,
@@ -8,7 +9,7 @@ import {
   VFIO_IRQ_SET_ACTION_TYPE_MASK, VFIO_IRQ_SET_DATA_BOOL, VFIO_IRQ_SET_DATA_EVENTFD, VFIO_IRQ_SET_DATA_NONE,
   VFIO_IRQ_SET_DATA_TYPE_MASK, VFIO_IRQ_SET_HEADER_SIZE, VfioDeviceBase, vfioError,
 } from '../vfio/ioctls.js';
-import { resetQueue } from './filter.js';
+import { resetQueue } from './ap/filter.js';
 import type { SimHost } from './host.js';
 import type { MdevState, QueueState } from './state.js';
 
@@ -16,12 +17,12 @@ import type { MdevState, QueueState } from './state.js';
 const INFO_MINSZ = 16;
 const U32_MAX = 0xffffffff;
 
-/** An mdev's state with the eventfds registered through SET_IRQS: IRQ index (as a string) → fd. */
-export type VfioMdevState = MdevState & { eventfds?: Record<string, number> };
+/** An mdev's state; its `eventfds` field holds what SET_IRQS registered. */
+export type VfioMdevState = MdevState;
 
 /** The eventfd registered for an IRQ index of the mdev, or null. */
 export function registeredEventfd(mdev: MdevState, index: number): number | null {
-  return (mdev as VfioMdevState).eventfds?.[String(index)] ?? null;
+  return mdev.eventfds?.[String(index)] ?? null;
 }
 
 class Refused extends Error {
@@ -65,7 +66,7 @@ export class SimVfioDevice extends VfioDeviceBase {
         case VFIO_DEVICE_GET_IRQ_INFO:
           return this.#getIrqInfo(arg);
         case VFIO_DEVICE_SET_IRQS:
-          return this.#setIrqs(mdev as VfioMdevState, arg);
+          return this.#setIrqs(mdev, arg);
         case VFIO_DEVICE_RESET:
           return this.#reset(mdev);
         default:
@@ -106,7 +107,7 @@ export class SimVfioDevice extends VfioDeviceBase {
     this.#write(arg, [argsz, VFIO_IRQ_INFO_EVENTFD, index, 1]);
   }
 
-  #setIrqs(mdev: VfioMdevState, arg: Uint8Array): void {
+  #setIrqs(mdev: MdevState, arg: Uint8Array): void {
     const caps = this.host.caps;
     if (!caps.vfioIrqIoctls) refuse('EOPNOTSUPP');
     this.#u32(arg, 16);

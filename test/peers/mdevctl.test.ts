@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { ApMask } from '../../src/mask/index.js';
 import { createHost, MAX_INSTANCES, type PresetName, type SimHost, type SimSysfs } from '../../src/sim/index.js';
-import { mountSysfs, type SysfsMount } from '../../src/sim/fuse-mount.js';
+import { mountSysfs, type SysfsMount } from '../../src/sysfs/fuse-mount.js';
 import type { SysfsError, SysfsIO, SysfsStat } from '../../src/sysfs/sysfs-io.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

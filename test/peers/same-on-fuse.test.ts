@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { ApMask } from '../../src/mask/index.js';
 import { createHost, type PresetName, type ProfileName } from '../../src/sim/index.js';
-import { mountSysfs } from '../../src/sim/fuse-mount.js';
+import { mountSysfs } from '../../src/sysfs/fuse-mount.js';
 import { runScenario, type Entry, type Op } from './fixtures/scenario.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { mountSysfs, unmountOnSignals, type SysfsMount } from '../../src/sim/fuse-mount.js';
+import { mountSysfs, unmountOnSignals, type SysfsMount } from '../../src/sysfs/fuse-mount.js';
 import { TinySysfs } from './fixtures/tiny-sysfs.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

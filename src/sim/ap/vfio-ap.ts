@@ -1,13 +1,13 @@
-// The vfio_ap driver: mdev create/remove, the assign/unassign attributes, ap_config, exclusivity,
-// the in-use answer to the AP bus, queues joining and leaving the driver, guests (docs/kernel.md §3-§6).
-import type { GrammarError } from '../errors.js';
+// The vfio_ap driver: its part of mdev create/remove, the assign/unassign attributes, ap_config, exclusivity,
+// the in-use answer to the AP bus, queues joining and leaving the driver, guests (kernel.md §3-§6).
+import type { GrammarError } from '../../errors.js';
 import {
   ApMask, apqnsOf, formatApConfig, formatApqn, formatControlDomains, formatMatrix, parseApConfig, parseKernelId,
-} from '../mask/index.js';
+} from '../../mask/index.js';
 import { refilter, resetQueues } from './filter.js';
-import { fromMatrix, toMatrix, type Matrix, type SimHost } from './host.js';
-import { refuse } from './refusal.js';
-import { EMPTY_MATRIX, type MdevState, type QueueState } from './state.js';
+import { fromMatrix, toMatrix, type Matrix, type SimHost } from '../host.js';
+import { refuse } from '../refusal.js';
+import { EMPTY_MATRIX, type MdevState, type QueueState } from '../state.js';
 
 export type AssignTarget = 'adapter' | 'domain' | 'control_domain';
 
@@ -74,13 +74,13 @@ function checkBound(host: SimHost, target: 'adapter' | 'domain', id: number, m: 
   if (!ok) refuse('EADDRNOTAVAIL', `the queues of ${target} ${id} are not bound to vfio_ap; free them with apmask/aqmask first`);
 }
 
-function parseId(bytes: Uint8Array, code?: string): number {
+function parseId(bytes: Uint8Array): number {
   try {
     const v = parseKernelId(bytes);
     return v > 255n ? 256 : Number(v);
   } catch (e) {
     const g = e as GrammarError;
-    refuse(code ?? g.code, `${g.message}`);
+    refuse(g.code, `${g.message}`);
   }
 }
 
@@ -112,7 +112,7 @@ function idWithinMax(host: SimHost, mdev: MdevState, target: AssignTarget, bytes
   return id;
 }
 
-/** assign_adapter / assign_domain / assign_control_domain (docs/kernel.md §4.1, §4.3, §10 for the classic rules). */
+/** assign_adapter / assign_domain / assign_control_domain (kernel.md §4.1, §4.3, §10 for the classic rules). */
 export function assign(host: SimHost, mdev: MdevState, target: AssignTarget, bytes: Uint8Array): void {
   const id = idWithinMax(host, mdev, target, bytes);
   const m = toMatrix(mdev);
@@ -139,7 +139,7 @@ export function assign(host: SimHost, mdev: MdevState, target: AssignTarget, byt
   refilter(host, mdev);
 }
 
-/** unassign_adapter / unassign_domain / unassign_control_domain (docs/kernel.md §4.2, §4.3). */
+/** unassign_adapter / unassign_domain / unassign_control_domain (kernel.md §4.2, §4.3). */
 export function unassign(host: SimHost, mdev: MdevState, target: AssignTarget, bytes: Uint8Array): void {
   const id = idWithinMax(host, mdev, target, bytes);
   const m = toMatrix(mdev);
@@ -159,7 +159,7 @@ function setMatrix(mdev: MdevState, m: Matrix): void {
   mdev.adm = m.adm.toString();
 }
 
-/** ap_config write (docs/kernel.md §4.6): parse, validate the whole new matrix, then apply it atomically. */
+/** ap_config write (kernel.md §4.6): parse, validate the whole new matrix, then apply it atomically. */
 export function writeApConfig(host: SimHost, mdev: MdevState, bytes: Uint8Array): void {
   let next: Matrix;
   try {
@@ -197,17 +197,8 @@ export function readControlDomains(mdev: MdevState): string {
   return formatControlDomains(toMatrix(mdev).adm);
 }
 
-const UUID_TEXT = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-
-/** mdev_supported_types/vfio_ap-passthrough/create (docs/kernel.md §3). Returns the new mdev. */
-export function createMdev(host: SimHost, bytes: Uint8Array): MdevState {
-  if (bytes.length !== 36 && bytes.length !== 37) {
-    refuse('EINVAL', `a UUID is 36 characters (37 with a newline); ${bytes.length} bytes were written`);
-  }
-  const text = Buffer.from(bytes.subarray(0, 36)).toString('latin1');
-  if (!UUID_TEXT.test(text)) refuse('EINVAL', `${JSON.stringify(text)} is not a UUID (8-4-4-4-12 hex digits)`);
-  const uuid = text.toLowerCase();
-  if (host.mdev(uuid)) refuse('EEXIST', `mdev ${uuid} already exists`);
+/** vfio_ap's part of a create in mdev_supported_types/vfio_ap-passthrough (kernel.md §3); returns the new mdev. */
+export function createMdev(host: SimHost, uuid: string): MdevState {
   if (host.state.availableInstances === 0) refuse(host.caps.exhaustedErrno, 'no mdev instances are left; remove an mdev first');
   const mdev: MdevState = { uuid, ...EMPTY_MATRIX, shadow: { ...EMPTY_MATRIX }, guest: null };
   host.state.mdevs.push(mdev);
@@ -215,10 +206,8 @@ export function createMdev(host: SimHost, bytes: Uint8Array): MdevState {
   return mdev;
 }
 
-/** The mdev's remove attribute (docs/kernel.md §5). */
-export function removeAttr(host: SimHost, mdev: MdevState, bytes: Uint8Array): void {
-  const v = parseId(bytes, 'EINVAL');
-  if (v === 0) return;
+/** vfio_ap's part of a write of 1 to the mdev's remove attribute (kernel.md §5). */
+export function removeMdev(host: SimHost, mdev: MdevState): void {
   if (mdev.guest !== null) {
     if (host.caps.removeWhileAttached === 'EBUSY') refuse('EBUSY', `mdev ${mdev.uuid} is in use by guest ${mdev.guest}; shut the guest down or detach the device first`);
     // The device request goes to user space; the simulated guest lets go at once.

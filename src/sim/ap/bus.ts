@@ -1,15 +1,15 @@
 // The AP bus: apmask/aqmask writes with their in-use refusal and rebinding (kernel.md §1.2-§1.4), driver
-// binding of queue and card devices, the driver bind/unbind files, and the bus attributes (docs/kernel.md §1.1).
-import type { GrammarError } from '../errors.js';
-import { ApMask, parseKernelId, parseKernelMask } from '../mask/index.js';
-import { cardName, type SimHost } from './host.js';
-import { refuse } from './refusal.js';
-import type { QueueDriver, QueueState } from './state.js';
+// binding of queue and card devices, the driver bind/unbind files, and the bus attributes (kernel.md §1.1).
+import type { GrammarError } from '../../errors.js';
+import { ApMask, parseKernelId, parseKernelMask } from '../../mask/index.js';
+import { cardName, type SimHost } from '../host.js';
+import { refuse } from '../refusal.js';
+import type { QueueDriver, QueueState } from '../state.js';
 import { checkNotInUse, queueLeaving, queueProbed } from './vfio-ap.js';
 
 export type MaskName = 'apmask' | 'aqmask';
 
-/** A write to /sys/bus/ap/apmask or aqmask (docs/kernel.md §1.3). */
+/** A write to /sys/bus/ap/apmask or aqmask (kernel.md §1.3). */
 export function writeMask(host: SimHost, which: MaskName, bytes: Uint8Array): void {
   const old = which === 'apmask' ? host.apmask : host.aqmask;
   let next: ApMask;
@@ -29,7 +29,7 @@ export function writeMask(host: SimHost, which: MaskName, bytes: Uint8Array): vo
   host.uevent('devices/ap', `${which.toUpperCase()}=${next.toString()}\n`);
 }
 
-/** Reprobes every queue whose reservation and driver class disagree (docs/kernel.md §1.4). */
+/** Reprobes every queue whose reservation and driver class disagree (kernel.md §1.4). */
 export function reviseBindings(host: SimHost): void {
   for (const q of host.state.queues) {
     if (host.reserved(q.adapter, q.domain) !== (q.driver === 'cex4queue')) {

@@ -1,8 +1,8 @@
-// The shadow APCB (guest_matrix): which part of an mdev's matrix the guest gets (docs/kernel.md §4.5), and the
-// queue resets that go with taking queues away from it (docs/kernel.md §6).
-import { ApMask } from '../mask/index.js';
-import { fromMatrix, toMatrix, type Matrix, type SimHost } from './host.js';
-import type { MdevState, QueueState } from './state.js';
+// The shadow APCB (guest_matrix): which part of an mdev's matrix the guest gets (kernel.md §4.5), and the
+// queue resets that go with taking queues away from it (kernel.md §6).
+import { ApMask } from '../../mask/index.js';
+import { fromMatrix, toMatrix, type Matrix, type SimHost } from '../host.js';
+import type { MdevState, QueueState } from '../state.js';
 
 /** An APQN the guest may have: bound to vfio_ap, in this mdev, last reset code acceptable. */
 export function passable(host: SimHost, q: QueueState | undefined): boolean {
@@ -11,7 +11,7 @@ export function passable(host: SimHost, q: QueueState | undefined): boolean {
   return ok === null || ok.includes(q.resetRc);
 }
 
-/** S.apm and S.aqm for a matrix M on this host (rules 1-4 of docs/kernel.md §4.5). */
+/** S.apm and S.aqm for a matrix M on this host (rules 1-4 of kernel.md §4.5). */
 export function filterShadow(host: SimHost, m: Matrix): { apm: ApMask; aqm: ApMask } {
   const h = host.config;
   const aqm = m.aqm.and(h.aqm);
