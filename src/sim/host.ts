@@ -1,8 +1,10 @@
 // SimHost: one simulated AP host, its state (plain data) and the lookups every rule needs.
 // The rules themselves live in ap-bus.ts, vfio-ap.ts, filter.ts and events.ts.
-import { ApMask, formatApqn, type Apqn } from '../mask/index.js';
+import { ApMask, type Apqn } from '../mask/index.js';
 import { CAPABILITIES, type Capabilities } from './profiles.js';
 import type { AdapterState, MatrixState, MdevState, QueueState, SimState } from './state.js';
+import { cardName, queueName } from '../mask/ids.js';
+import { isReserved } from '../mask/matrix.js';
 
 /** A matrix as mask values. */
 export interface Matrix {
@@ -112,7 +114,7 @@ export class SimHost {
 
   /** Reserved for the host's default drivers: apmask bit AND aqmask bit. */
   reserved(adapter: number, domain: number): boolean {
-    return this.apmask.has(adapter) && this.aqmask.has(domain);
+    return isReserved({ apmask: this.apmask, aqmask: this.aqmask }, { adapter, domain });
   }
 
   inConfig(adapter: number, domain: number): boolean {
@@ -129,9 +131,7 @@ export class SimHost {
 }
 
 export function apqnName(a: Apqn | QueueState): string {
-  return formatApqn({ adapter: a.adapter, domain: a.domain });
+  return queueName(a);
 }
 
-export function cardName(id: number): string {
-  return `card${id.toString(16).padStart(2, '0')}`;
-}
+export { cardName };

@@ -6,6 +6,7 @@ import { cardName, type SimHost } from '../host.js';
 import { refuse } from '../refusal.js';
 import type { QueueDriver, QueueState } from '../state.js';
 import { checkNotInUse, queueLeaving, queueProbed } from './vfio-ap.js';
+import { parseCardName, parseQueueName } from '../../mask/ids.js';
 
 export type MaskName = 'apmask' | 'aqmask';
 
@@ -67,12 +68,10 @@ export type ApDriverName = 'cex4card' | 'cex4queue' | 'vfio_ap';
 /** The device a driver-core bind/unbind write names, compared as sysfs_streq does. */
 function findDevice(host: SimHost, bytes: Uint8Array): { card?: number; queue?: QueueState } {
   const name = Buffer.from(bytes).toString('latin1').replace(/\n$/, '');
-  const card = /^card([0-9a-f]{2})$/.exec(name);
-  if (card) {
-    const id = parseInt(card[1]!, 16);
-    return host.adapter(id) ? { card: id } : {};
-  }
-  const q = host.state.queues.find((x) => `${x.adapter.toString(16).padStart(2, '0')}.${x.domain.toString(16).padStart(4, '0')}` === name);
+  const card = parseCardName(name);
+  if (card !== undefined) return host.adapter(card) ? { card } : {};
+  const apqn = parseQueueName(name);
+  const q = apqn && host.queue(apqn.adapter, apqn.domain);
   return q ? { queue: q } : {};
 }
 

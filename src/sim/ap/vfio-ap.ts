@@ -2,8 +2,9 @@
 // the in-use answer to the AP bus, queues joining and leaving the driver, guests (kernel.md §3-§6).
 import type { GrammarError } from '../../errors.js';
 import {
-  ApMask, apqnsOf, formatApConfig, formatApqn, formatControlDomains, formatMatrix, parseApConfig, parseKernelId,
+  ApMask, formatApConfig, formatApqn, formatControlDomains, formatMatrix, parseApConfig, parseKernelId,
 } from '../../mask/index.js';
+import { heldElsewhere, reclaimedFromMdevs, reservedApqns, type OwnedMatrix } from '../../mask/matrix.js';
 import { refilter, resetQueues } from './filter.js';
 import { fromMatrix, toMatrix, type Matrix, type SimHost } from '../host.js';
 import { refuse } from '../refusal.js';
@@ -13,8 +14,12 @@ export type AssignTarget = 'adapter' | 'domain' | 'control_domain';
 
 const PREFIX = 'vfio_ap_mdev';
 
-function mdevsNewestFirst(host: SimHost): MdevState[] {
-  return [...host.state.mdevs].reverse();
+/** The mdevs as owned matrices, newest first: the order the kernel walks them in. */
+function mdevsNewestFirst(host: SimHost): OwnedMatrix[] {
+  return [...host.state.mdevs].reverse().map((m) => {
+    const x = toMatrix(m);
+    return { uuid: m.uuid, adapters: x.apm, domains: x.aqm, controlDomains: x.adm };
+  });
 }
 
 /**
@@ -22,46 +27,38 @@ function mdevsNewestFirst(host: SimHost): MdevState[] {
  * mdev (newest first) holding any of them makes the bus refuse the write with EBUSY.
  */
 export function checkNotInUse(host: SimHost, apids: ApMask, apqis: ApMask): void {
-  for (const m of mdevsNewestFirst(host)) {
-    const x = toMatrix(m);
-    const conflicts = apqnsOf(apids.and(x.apm), apqis.and(x.aqm));
-    if (conflicts.length === 0) continue;
-    for (const q of conflicts) {
-      const n = formatApqn(q);
-      host.log(host.caps.inUseLog === 'cannot-reserve'
-        ? `${PREFIX} ${m.uuid}: Can not reserve queue ${n} for host driver: in use by mdev`
-        : `${PREFIX} ${m.uuid}: Userspace may not re-assign queue ${n} already assigned to ${m.uuid}`);
-    }
-    refuse('EBUSY', `APQN ${formatApqn(conflicts[0]!)} is assigned to mdev ${m.uuid}; unassign it there before giving it back to the host`);
+  const [hit] = reclaimedFromMdevs({ adapters: apids, domains: apqis }, mdevsNewestFirst(host));
+  if (!hit) return;
+  for (const q of hit.apqns) {
+    const n = formatApqn(q);
+    host.log(host.caps.inUseLog === 'cannot-reserve'
+      ? `${PREFIX} ${hit.owner}: Can not reserve queue ${n} for host driver: in use by mdev`
+      : `${PREFIX} ${hit.owner}: Userspace may not re-assign queue ${n} already assigned to ${hit.owner}`);
   }
+  refuse('EBUSY', `APQN ${formatApqn(hit.apqns[0]!)} is assigned to mdev ${hit.owner}; unassign it there before giving it back to the host`);
 }
 
 /** EADDRINUSE when the matrix shares an APQN with another mdev (control domains are never checked). */
 function checkNoSharing(host: SimHost, self: MdevState, m: Matrix): void {
-  for (const o of mdevsNewestFirst(host)) {
-    if (o === self) continue;
-    const x = toMatrix(o);
-    const shared = apqnsOf(m.apm.and(x.apm), m.aqm.and(x.aqm));
-    if (shared.length === 0) continue;
-    for (const q of shared) {
-      const n = formatApqn(q);
-      if (host.caps.sharingLog === 'may-not-assign') {
-        host.log(`${PREFIX} ${self.uuid}: Userspace may not assign queue ${n} to mdev: already assigned to ${o.uuid}`);
-      } else if (host.caps.sharingLog === 'may-not-reassign') {
-        host.log(`${PREFIX} ${o.uuid}: Userspace may not re-assign queue ${n} already assigned to ${o.uuid}`);
-      }
+  const [hit] = heldElsewhere({ adapters: m.apm, domains: m.aqm }, mdevsNewestFirst(host), self.uuid);
+  if (!hit) return;
+  for (const q of hit.apqns) {
+    const n = formatApqn(q);
+    if (host.caps.sharingLog === 'may-not-assign') {
+      host.log(`${PREFIX} ${self.uuid}: Userspace may not assign queue ${n} to mdev: already assigned to ${hit.owner}`);
+    } else if (host.caps.sharingLog === 'may-not-reassign') {
+      host.log(`${PREFIX} ${hit.owner}: Userspace may not re-assign queue ${n} already assigned to ${hit.owner}`);
     }
-    refuse('EADDRINUSE', `APQN ${formatApqn(shared[0]!)} already belongs to mdev ${o.uuid}; one APQN can be in one mdev only`);
   }
+  refuse('EADDRINUSE', `APQN ${formatApqn(hit.apqns[0]!)} already belongs to mdev ${hit.owner}; one APQN can be in one mdev only`);
 }
 
 /** EADDRNOTAVAIL when an APQN of the matrix is still reserved for the host by apmask/aqmask. */
 function checkNotReserved(host: SimHost, m: Matrix): void {
-  const ap = m.apm.and(host.apmask);
-  const aq = m.aqm.and(host.aqmask);
-  if (ap.isEmpty() || aq.isEmpty()) return;
-  const first = formatApqn({ adapter: ap.ids()[0]!, domain: aq.ids()[0]! });
-  refuse('EADDRNOTAVAIL', `APQN ${first} is still reserved for the host by apmask/aqmask; free its adapter or domain first (e.g. apmask=-0x${first.slice(0, 2)})`);
+  const [first] = reservedApqns({ adapters: m.apm, domains: m.aqm }, { apmask: host.apmask, aqmask: host.aqmask });
+  if (!first) return;
+  const name = formatApqn(first);
+  refuse('EADDRNOTAVAIL', `APQN ${name} is still reserved for the host by apmask/aqmask; free its adapter or domain first (e.g. apmask=-0x${name.slice(0, 2)})`);
 }
 
 /** Classic (≤5.19) rule: the queues of an assignment must be bound to vfio_ap. */
