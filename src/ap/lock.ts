@@ -101,8 +101,9 @@ function tryLink(lockPath: string): boolean {
     return true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    /* c8 ignore next -- link(2) of a file just made beside the target fails otherwise only on a broken file system */
+    /* c8 ignore start -- link(2) of a file just made beside the target fails otherwise only on a broken file system */
     throw lockError(e, `cannot link the lock ${lockPath}`);
+  /* c8 ignore stop */
   } finally {
     unlinkSync(tmp);
   }
@@ -133,6 +134,7 @@ export function inspectLock(lockPath: string): Inspected {
     fd = openSync(lockPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (e) {
     const unknown = { pid: null, command: null, shown: '?' };
+    /* c8 ignore next -- released between a failed link and this look: a race the lock-race writers meet */
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { holder: unknown, stale: null, gone: true };
     // A symlink or an unreadable file is nobody's lock we could judge: wait for it like a held one.
     return { holder: unknown, stale: null, gone: false };
@@ -269,6 +271,7 @@ export function acquireApConfigLock(opts: LockOptions = {}): () => void {
     released = true;
     try {
       const seen = inspectLock(lockPath);
+      /* c8 ignore next -- our own lock is never stale while we run; a dead process's lock put in its place is */
       if (seen.stale) closeSync(seen.stale.fd);
       if (seen.holder.pid === process.pid) unlinkSync(lockPath);
       /* c8 ignore next 2 -- removed by hand between the look and the unlink */

@@ -110,7 +110,8 @@ export function readRegularFileAndStat(file: string): { text: string; stat: Stat
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
-    throw fileError(e, file, 'opening');
+    // Node's message already names the syscall and the path.
+    throw new ZmdevError({ code: (e as NodeJS.ErrnoException).code!, message: (e as Error).message, cause: e });
   }
   try {
     const st = fstatSync(fd);

@@ -13,7 +13,7 @@ import { ChangeLog } from '../../src/mdev/change-record.js';
 import { SimHost, SimSysfs, type ProfileName, type SimState } from '../../src/sim/index.js';
 import { RealSysfs } from '../../src/sysfs/real.js';
 import { SysfsError as SysfsErrorClass, type SysfsError, type SysfsIO, type SysfsStat } from '../../src/sysfs/sysfs-io.js';
-import { comparable, seedState, walkedThrough } from './fixtures/sdk-host.js';
+import { comparable, FailingIO, seedState, walkedThrough } from './fixtures/sdk-host.js';
 
 const base = mkdtempSync(path.join(tmpdir(), 'zmdev-crash-'));
 t.teardown(() => rmSync(base, { recursive: true, force: true }));
@@ -138,6 +138,19 @@ t.test('the change record: damaged, an undo refused during recovery, a step that
   writeFileSync(file, '');
   t.throws(() => new ChangeLog(path.join(file, 'x')).begin('x', steps), { code: 'ENOTDIR', message: 'cannot make the change record directory' });
   t.throws(() => new ChangeLog(path.join(file, 'x')).pending(), { code: 'ENOTDIR' }, 'an unreadable record is an error, not "none"');
+  t.end();
+});
+
+t.test('a change the kernel refuses is undone and its record removed; a failed undo keeps it', (t) => {
+  const host = new SimHost(structuredClone(prepared('6.15')));
+  const dir = path.join(base, `d${dirs++}`);
+  const h = new ApHost(new FailingIO(new SimSysfs(host), { nth: 2, code: 'EBUSY' }), { lock: false, changeLog: dir });
+  t.throws(() => h.setMasks({ apmask: '-0x20', aqmask: '-0x1b' }), { code: 'EBUSY' });
+  t.equal(h.pendingChange(), null, 'refused and undone: nothing left to recover');
+  const dir2 = path.join(base, `d${dirs++}`);
+  const h2 = new ApHost(new FailingIO(new SimSysfs(host), { from: 2 }), { lock: false, changeLog: dir2 });
+  t.throws(() => h2.setMasks({ apmask: '-0x20', aqmask: '-0x1b' }), { code: 'EIO', name: 'UndoError' });
+  t.match(h2.pendingChange(), { what: 'masks', done: 1 }, 'the undo failed: the record stays for recover');
   t.end();
 });
 

@@ -100,3 +100,12 @@ t.test('sim mount holds the lock while it serves and says so on stderr', async (
   t.equal(await done, 0);
   t.notOk(existsSync(`${file}.lock`), 'released once unmounted');
 });
+
+t.test('a wait longer than noticeMs says on stderr which file and which process it waits for', async (t) => {
+  const file = await heldHost(t);
+  const r = await zmdevWith({ lock: { timeoutMs: 300, noticeMs: 20, retryMs: 5 } }, 'mdev', 'remove', U, '--sim', file);
+  t.equal(r.code, 1);
+  const comm = readFileSync(`/proc/${process.pid}/comm`, 'latin1').trim();
+  t.match(r.stderr, `zmdev: waiting for ${file}.lock, held by process ${process.pid} (${comm})\n`);
+  t.match(r.stderr, /EBUSY: the AP configuration lock/);
+});
