@@ -96,18 +96,19 @@ function tryLink(lockPath: string): boolean {
   } finally {
     closeSync(fd);
   }
+  let failure: NodeJS.ErrnoException | undefined;
   try {
     linkSync(tmp, lockPath);
-    return true;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    /* c8 ignore start -- link(2) of a file just made beside the target fails otherwise only on a broken file system */
-    throw lockError(e, `cannot link the lock ${lockPath}`);
-  /* c8 ignore stop */
-  } finally {
-    unlinkSync(tmp);
+    failure = e as NodeJS.ErrnoException;
   }
+  unlinkSync(tmp);
+  if (!failure) return true;
+  if (failure.code === 'EEXIST') return false;
+  /* c8 ignore start -- link(2) of a file just made beside the target fails otherwise only on a broken file system */
+  throw lockError(failure, `cannot link the lock ${lockPath}`);
 }
+/* c8 ignore stop */
 
 export interface StaleLock {
   fd: number;
@@ -212,8 +213,11 @@ function guardHolder(fd: number): LockHolder {
   const buf = Buffer.alloc(32);
   const n = readSync(fd, buf, 0, buf.length, 0);
   const text = buf.subarray(0, n).toString('latin1');
-  const pid = /^\d+/.test(text) ? parseInt(text, 10) : null;
-  return { pid, command: pid === null ? null : commandOf(pid), shown: text.trim() || '?' };
+  const digits = /^\d+/.exec(text);
+  /* c8 ignore next -- an empty guard: read between its holder's flock and its PID write */
+  if (!digits) return { pid: null, command: null, shown: '?' };
+  const pid = parseInt(digits[0], 10);
+  return { pid, command: commandOf(pid), shown: String(pid) };
 }
 
 function busy(lockPath: string, holder: LockHolder): ZmdevError {

@@ -147,8 +147,10 @@ t.test('a change the kernel refuses is undone and its record removed; a failed u
   const h = new ApHost(new FailingIO(new SimSysfs(host), { nth: 2, code: 'EBUSY' }), { lock: false, changeLog: dir });
   t.throws(() => h.setMasks({ apmask: '-0x20', aqmask: '-0x1b' }), { code: 'EBUSY' });
   t.equal(h.pendingChange(), null, 'refused and undone: nothing left to recover');
+  new ApHost(new SimSysfs(host), { lock: false, changeLog: dir }).setMasks({ apmask: '-0x20', aqmask: '-0x1b' });
+  t.equal(h.pendingChange(), null, 'done: the record is gone');
   const dir2 = path.join(base, `d${dirs++}`);
-  const h2 = new ApHost(new FailingIO(new SimSysfs(host), { from: 2 }), { lock: false, changeLog: dir2 });
+  const h2 = new ApHost(new FailingIO(new SimSysfs(new SimHost(structuredClone(prepared('6.15')))), { from: 2 }), { lock: false, changeLog: dir2 });
   t.throws(() => h2.setMasks({ apmask: '-0x20', aqmask: '-0x1b' }), { code: 'EIO', name: 'UndoError' });
   t.match(h2.pendingChange(), { what: 'masks', done: 1 }, 'the undo failed: the record stays for recover');
   t.end();
