@@ -9,6 +9,22 @@ export const processIO: CliIO = {
   stderr: (t) => void process.stderr.write(t),
 };
 
+/** The status of a tool killed by SIGPIPE (128 + 13), as the shell reports `ls | head -1`. */
+export const EXIT_SIGPIPE = 141;
+
+/**
+ * What the process does when its output fails: a reader that went away (EPIPE, `zmdev list | head
+ * -1`) ends it quietly, as SIGPIPE ends other tools; any other failure (ENOSPC, EIO) is an error
+ * named on stderr, exit 1. Node reports both as an 'error' event after the write.
+ */
+export function watchStdout(stdout: NodeJS.WriteStream = process.stdout): void {
+  stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(EXIT_SIGPIPE);
+    process.stderr.write(`zmdev: cannot write the output: ${err.message}\n`);
+    process.exit(EXIT_REFUSED);
+  });
+}
+
 /** Exit codes: 0 done, 1 refused (validation or kernel), 2 usage error. */
 export const EXIT_OK = 0;
 export const EXIT_REFUSED = 1;

@@ -2,6 +2,7 @@
 // at /sys or at any other directory (a test tree, a FUSE mount of the simulator). Synchronous on
 // purpose: a sysfs read costs well under a microsecond, a thread hop about thirty.
 import path from 'node:path';
+import { InputError } from '../errors.js';
 import { native, type NativeAddon } from '../native/addon.js';
 import { sysfsErrorFromErrno } from './errno.js';
 import { joinUnder, SysfsPathError } from './path.js';
@@ -20,7 +21,11 @@ const BATCH_SYSCALLS: Record<number, Syscall> = { 1: 'open', 2: 'read' };
 function toBytes(data: string | Uint8Array): Uint8Array {
   if (typeof data !== 'string') return data;
   if (/[^\x00-\xff]/.test(data)) {
-    throw new RangeError(`sysfs write data ${JSON.stringify(data)} has a character above U+00FF; pass a Uint8Array for other bytes`);
+    throw new InputError({
+      code: 'EINVAL',
+      input: data,
+      message: `sysfs write data ${JSON.stringify(data)} has a character above U+00FF: each character of a sysfs write is one byte (U+0000 to U+00FF); for other bytes the library takes a Uint8Array`,
+    });
   }
   return Buffer.from(data, 'latin1');
 }
