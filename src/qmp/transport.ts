@@ -39,8 +39,12 @@ export function openSocket(address: QmpAddress, opts: ResolvedWait): Promise<net
     return Promise.resolve(address);
   }
   const where = describeAddress(address);
+  const ep = parseAddress(address);
+  if ('port' in ep && !(Number.isInteger(ep.port) && ep.port >= 1 && ep.port <= 65535)) {
+    return Promise.reject(new ConnectError(where, `port ${ep.port} is not a TCP port: give one from 1 to 65535`, undefined, 'EINVAL'));
+  }
   return new Promise((resolve, reject) => {
-    const sock = net.connect(parseAddress(address));
+    const sock = net.connect(ep);
     const deadline = armDeadline(opts, `QMP connect to ${where}`, (err) => { sock.destroy(); reject(err); });
     sock.once('connect', () => {
       deadline.clear();

@@ -3,7 +3,7 @@ import t from 'tap';
 import net from 'node:net';
 import { LineSplitter } from '../../src/qmp/framing.js';
 import { decodeLine, errorBody, toEvent } from '../../src/qmp/message.js';
-import { describeAddress, parseAddress } from '../../src/qmp/transport.js';
+import { describeAddress, openSocket, parseAddress } from '../../src/qmp/transport.js';
 import { EventHub } from '../../src/qmp/events.js';
 import {
   AbortError, BadReplyError, ConnectError, MessageTooLargeError, StateError, DeserializationError,
@@ -58,6 +58,11 @@ t.test('addresses', async (t) => {
   t.equal(describeAddress(sock), `socket 127.0.0.1:${port}`);
   sock.destroy();
   srv.close();
+  // A port no TCP socket can have is the caller's mistake, refused before any connect, typed.
+  for (const bad of ['127.0.0.1:99999', '127.0.0.1:0', { host: '127.0.0.1', port: 1.5 }]) {
+    const err = await openSocket(bad, { timeoutMs: 1000 } as never).catch((e: unknown) => e);
+    t.match(err, { name: 'ConnectError', code: 'EINVAL', message: /is not a TCP port: give one from 1 to 65535/ }, JSON.stringify(bad));
+  }
 });
 
 t.test('error texts', async (t) => {
