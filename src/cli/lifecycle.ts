@@ -4,6 +4,7 @@
 // refusal: its kernel log lines belong to the host's history) and unlock. A command only says
 // what it reads or changes and returns its result; it cannot skip any of these steps.
 import type { ApHost } from '../ap/host.js';
+import { ZmdevError } from '../errors.js';
 import type { LockOptions } from '../ap/lock.js';
 import { EXIT_OK, UsageError, type CliIO } from './context.js';
 import type { Access, Command, Output } from './declare.js';
@@ -50,7 +51,8 @@ export async function runCommand(cmd: Command, argv: string[], io: CliIO, env: R
   }
   const { session } = opened;
   let ap: ApHost | undefined;
-  let out: Output;
+  let out: Output | undefined;
+  let failure: { error: unknown } | undefined;
   try {
     out = await cmd.run({
       opts: parsed.opts as never,
@@ -62,13 +64,28 @@ export async function runCommand(cmd: Command, argv: string[], io: CliIO, env: R
       usage,
       zmdev: env.zmdev,
     });
-    if (json) printJson(io, out.json);
-    else io.stdout(out.text);
   } catch (e) {
-    if (e instanceof UsageError) throw e;
-    return reportRefusal(io, asRefusal(e), json);
-  } finally {
-    opened.close();
+    failure = { error: e };
   }
-  return out.status ?? EXIT_OK;
+  // Saved and unlocked before anything is printed: a save that fails is the command's failure,
+  // not an error after its success was reported. After a refusal, the refusal is what is shown.
+  let unsaved: ZmdevError | undefined;
+  try {
+    opened.close();
+  } catch (e) {
+    const refusal = asRefusal(e);
+    if (!failure) failure = { error: e };
+    else if (refusal instanceof ZmdevError) unsaved = refusal;
+    /* c8 ignore next -- a save fails only with an fs error or a ZmdevError; anything else is a bug, shown as one */
+    else throw e;
+  }
+  if (failure) {
+    if (failure.error instanceof UsageError) throw failure.error;
+    const code = reportRefusal(io, asRefusal(failure.error), json);
+    if (unsaved) io.stderr(`zmdev: and the state could not be saved: ${unsaved.message}\n`);
+    return code;
+  }
+  if (json) printJson(io, out!.json);
+  else io.stdout(out!.text);
+  return out!.status ?? EXIT_OK;
 }

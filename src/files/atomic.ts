@@ -99,19 +99,28 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 
   return written;
 }
 
-/** Reads a regular file (following links); FIFOs, devices and directories are refused without blocking. */
-export function readRegularFile(file: string): string {
-  return readRegularFileAndStat(file).text;
+export interface ReadOptions {
+  /** Refuse a symlink (ELOOP) instead of following it: for files that tell root what to do. */
+  noFollow?: boolean;
+}
+
+/** Reads a regular file (following links unless told not to); FIFOs, devices and directories are refused without blocking. */
+export function readRegularFile(file: string, opts: ReadOptions = {}): string {
+  return readRegularFileAndStat(file, opts).text;
 }
 
 /** The same, with what fstat(2) said of the file read. */
-export function readRegularFileAndStat(file: string): { text: string; stat: Stats } {
+export function readRegularFileAndStat(file: string, opts: ReadOptions = {}): { text: string; stat: Stats } {
   let fd: number;
   try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | (opts.noFollow ? constants.O_NOFOLLOW : 0));
   } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code!;
+    if (code === 'ELOOP' && opts.noFollow) {
+      throw new ZmdevError({ code, message: `${file} is a symbolic link, which zmdev does not follow here: remove it (or replace it with the file itself)`, cause: e });
+    }
     // Node's message already names the syscall and the path.
-    throw new ZmdevError({ code: (e as NodeJS.ErrnoException).code!, message: (e as Error).message, cause: e });
+    throw new ZmdevError({ code, message: (e as Error).message, cause: e });
   }
   try {
     const st = fstatSync(fd);

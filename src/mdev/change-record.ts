@@ -5,7 +5,7 @@
 // recorded steps newest first, including the one that was in flight (every undo zmdev plans is
 // harmless when its step never happened: unassign of an ID not assigned, a mask written back to the
 // value it had, remove of an mdev that is not there).
-import { mkdirSync, rmSync } from 'node:fs';
+import { lstatSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { ZmdevError } from '../errors.js';
 import { readRegularFile, writeFileAtomic } from '../files/atomic.js';
@@ -54,7 +54,9 @@ export class ChangeLog {
   pending(): ChangeRecord | null {
     let text: string;
     try {
-      text = readRegularFile(this.file);
+      if (!lstatSync(this.dir, { throwIfNoEntry: false })) return null;
+      this.#checkDir();
+      text = readRegularFile(this.file, { noFollow: true });
     } catch (e) {
       if (e instanceof ZmdevError && e.code === 'ENOENT') return null;
       throw e;
@@ -93,6 +95,7 @@ export class ChangeLog {
     } catch (e) {
       throw new ZmdevError({ code: (e as NodeJS.ErrnoException).code!, message: `cannot make the change record directory ${this.dir}: ${(e as Error).message}`, cause: e });
     }
+    this.#checkDir();
     const record: ChangeRecord = { format: CHANGE_RECORD_FORMAT, what, pid: process.pid, started: new Date().toISOString(), steps: [...steps], done: 0 };
     this.#save(record);
     return record;
@@ -105,6 +108,22 @@ export class ChangeLog {
 
   finish(): void {
     rmSync(this.file, { force: true });
+  }
+
+  /**
+   * The directory must be this user's own and writable by nobody else, and not a symlink: the
+   * record tells a later root process what to write where, so nobody else may plant or edit it.
+   */
+  #checkDir(): void {
+    const st = lstatSync(this.dir);
+    const uid = process.geteuid!();
+    if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) !== 0) {
+      const what = st.isSymbolicLink() ? 'a symbolic link' : !st.isDirectory() ? 'not a directory' : st.uid !== uid ? `owned by uid ${st.uid}` : 'writable by group or others';
+      throw new ZmdevError({
+        code: 'EPERM',
+        message: `the change record directory ${this.dir} is ${what}: it must be a directory of uid ${uid} that only it can write; remove it (it is recreated) or choose another with ZMDEV_RUN_DIR`,
+      });
+    }
   }
 
   #save(record: ChangeRecord): void {
