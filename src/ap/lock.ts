@@ -68,10 +68,17 @@ function commandOf(pid: number): string | null {
   }
 }
 
-function lockError(e: unknown, what: string): ZmdevError {
+function lockError(e: unknown, what: string, lockPath?: string): ZmdevError {
   const err = e as NodeJS.ErrnoException;
+  const dir = lockPath === undefined ? undefined : path.dirname(lockPath);
+  // What to do about the usual ones: the directory is missing, read-only, or not ours to write.
+  const fix = dir === undefined ? '' : {
+    ENOENT: ` (the lock's directory ${dir} does not exist: create it, or check the path)`,
+    EROFS: ` (${dir} is on a read-only file system: the lock needs a writable directory)`,
+    EACCES: ` (this user may not create files in ${dir}: run as root, or as the owner of ${dir})`,
+  }[err.code ?? ''] ?? '';
   // Only fs calls land here, and their errors always carry an errno code.
-  return new ZmdevError({ code: err.code!, message: `${what}: ${err.message}`, cause: e });
+  return new ZmdevError({ code: err.code!, message: `${what}: ${err.message}${fix}`, cause: e });
 }
 
 /** A name beside `p` that nobody can guess, so nothing can be planted there first. */
@@ -134,11 +141,11 @@ export function inspectLock(lockPath: string): Inspected {
   try {
     fd = openSync(lockPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (e) {
-    const unknown = { pid: null, command: null, shown: '?' };
     /* c8 ignore next -- released between a failed link and this look: a race the lock-race writers meet */
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { holder: unknown, stale: null, gone: true };
-    // A symlink or an unreadable file is nobody's lock we could judge: wait for it like a held one.
-    return { holder: unknown, stale: null, gone: false };
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { holder: { pid: null, command: null, shown: '?' }, stale: null, gone: true };
+    // A symlink or an unreadable file is nobody's lock we could judge: wait for it like a held
+    // one (never remove what was not verified), and say what it is.
+    return { holder: { pid: null, command: null, shown: `? (${oddLock(lockPath)})` }, stale: null, gone: false };
   }
   let keep = false;
   try {
@@ -147,13 +154,26 @@ export function inspectLock(lockPath: string): Inspected {
     const n = st.isFile() ? readSync(fd, buf, 0, buf.length, 0) : 0;
     const text = buf.subarray(0, n).toString('latin1');
     const pid = /^\d+/.test(text) ? parseInt(text, 10) : null;
-    const holder = { pid, command: pid !== null && pid > 0 ? commandOf(pid) : null, shown: text.trim() };
+    const holder = { pid, command: pid !== null && pid > 0 ? commandOf(pid) : null, shown: st.isFile() ? text.trim() : `? (${oddLock(lockPath)})` };
     const dead = pid !== null && pid > 0 ? !alive(pid) : st.isFile() && Date.now() - st.mtimeMs >= PID_GRACE_MS;
     keep = dead;
     return { holder, stale: dead ? { fd, dev: st.dev, ino: st.ino } : null, gone: false };
   } finally {
     if (!keep) closeSync(fd);
   }
+}
+
+/** What a lock path holds that no lock-taking tool makes (they all write a regular file). */
+function oddLock(lockPath: string): string {
+  let st;
+  try {
+    st = lstatSync(lockPath);
+  } catch (e) {
+    /* c8 ignore next -- removed between the failed open and this look */
+    return `${lockPath}: ${(e as NodeJS.ErrnoException).code}`;
+  }
+  const kind = st.isSymbolicLink() ? 'a symbolic link' : st.isDirectory() ? 'a directory' : 'a special file';
+  return `${lockPath} is ${kind} owned by uid ${st.uid}, which no lock-taking tool makes: if none is running, remove it`;
 }
 
 /** Moves a stale lock aside and removes it if it is the one inspected; otherwise puts it back. */
@@ -195,7 +215,7 @@ function openGuard(lockPath: string): number {
   try {
     fd = openSync(guard, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
   } catch (e) {
-    throw lockError(e, `cannot open the lock guard ${guard}`);
+    throw lockError(e, `cannot open the lock guard ${guard}`, lockPath);
   }
   const st = fstatSync(fd);
   const uid = process.geteuid!();

@@ -1,7 +1,8 @@
 // The lock's corners: the wait notice, guards that are not ours, a stale lock replaced before it is
-// taken over, a lock path that is a directory.
+// taken over, a lock path that is a directory, a planted symlink or a FIFO.
 import { spawnSync } from 'node:child_process';
-import { chownSync, lstatSync, mkdirSync, readFileSync, writeFileSync, unlinkSync, existsSync } from 'node:fs';
+import { chownSync, lchownSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, unlinkSync, existsSync } from 'node:fs';
+import path from 'node:path';
 import t from 'tap';
 import { acquireApConfigLock, inspectLock, takeOverStaleLock, type LockHolder } from '../../src/ap/lock.js';
 import { cleanup, lockPath } from './fixtures/sdk-host.js';
@@ -53,11 +54,22 @@ t.test('a stale lock replaced before the takeover is given back; a vanished one 
   t.end();
 });
 
-t.test('a lock path that is a directory is waited for, never removed', (t) => {
+t.test('a lock path that no tool makes (directory, symlink, FIFO) is waited for, named, never removed', (t) => {
   const lock = lockPath();
   mkdirSync(lock);
-  t.match(inspectLock(lock), { stale: null, gone: false, holder: { pid: null, shown: '' } });
-  t.throws(() => acquireApConfigLock({ path: lock, timeoutMs: 50, retryMs: 5 }), { code: 'EBUSY', message: 'held by process  (' });
+  t.match(inspectLock(lock), { stale: null, gone: false, holder: { pid: null, shown: `? (${lock} is a directory owned by uid 0, which no lock-taking tool makes: if none is running, remove it)` } });
+  t.throws(() => acquireApConfigLock({ path: lock, timeoutMs: 50, retryMs: 5 }), { code: 'EBUSY', message: 'held by process ? (' });
   t.ok(lstatSync(lock).isDirectory());
+  const link = lockPath();
+  const victim = path.join(path.dirname(link), 'victim');
+  writeFileSync(victim, 'precious');
+  symlinkSync(victim, link);
+  lchownSync(link, 65534, 65534);
+  t.throws(() => acquireApConfigLock({ path: link, timeoutMs: 50, retryMs: 5 }), { code: 'EBUSY', message: `held by process ? (${link} is a symbolic link owned by uid 65534, which no lock-taking tool makes` });
+  t.equal(readFileSync(victim, 'latin1'), 'precious', 'the file behind a planted link is untouched');
+  t.ok(lstatSync(link).isSymbolicLink(), 'and the link is left');
+  const fifo = lockPath();
+  t.equal(spawnSync('mkfifo', [fifo]).status, 0);
+  t.match(inspectLock(fifo), { stale: null, holder: { pid: null, shown: /is a special file owned by uid 0/ } });
   t.end();
 });
