@@ -12,6 +12,7 @@ import { SimHost } from '../sim/host.js';
 import { loadState, saveState } from '../sim/state-file.js';
 import { SimSysfs } from '../sim/sysfs.js';
 import { RealSysfs } from '../sysfs/real.js';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { SysfsIO } from '../sysfs/sysfs-io.js';
 import type { OptionDecl } from './declare.js';
@@ -41,6 +42,11 @@ export interface HostTarget {
 
 /** The lock every zmdev run that changes a state file holds from loading it to saving it. */
 export function lockStateFile(file: string, lock: LockOptions = {}): () => void {
+  // The lock lives beside the file: name the file's directory, not the lock, when it is missing.
+  const dir = path.dirname(file);
+  if (!statSync(dir, { throwIfNoEntry: false })) {
+    throw new ZmdevError({ code: 'ENOENT', message: `the directory ${dir} of the state file ${file} does not exist: create it first (mkdir -p ${dir}), or give another path` });
+  }
   return acquireApConfigLock({ ...lock, path: `${file}.lock` });
 }
 

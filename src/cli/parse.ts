@@ -81,6 +81,8 @@ function typedValue(name: string, d: OptionDecl, raw: unknown, usage: string): u
     return undefined;
   }
   const text = raw as string;
+  // `--sim=` or `--qmp ""`: an empty value is never meant (it would name the current directory or nothing).
+  if (text === '') throw new UsageError(`--${name} is empty: give ${d.value}`, usage);
   if (d.type === 'uuid') return uuidValue(text, usage, `--${name}`);
   if (d.type === 'number') {
     const n = Number(text);

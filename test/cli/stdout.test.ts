@@ -31,3 +31,11 @@ t.test('a reader that goes away ends zmdev quietly (141); a full disk is exit 1 
   t.equal(full.code, 1);
   t.match(full.stderr, /^zmdev: cannot write the output: ENOSPC: no space left on device/);
 });
+
+t.test('`zmdev demo | head -3`: the demo stops quietly when its reader goes away', async (t) => {
+  // Whether the demo has written everything into the pipe before the reader left is a race:
+  // 0 (all written) or 141 (EPIPE), never an error.
+  const r = await run(['demo'], 'pipe');
+  t.ok(r.code === 0 || r.code === 141, `exit 0 or 141, got ${r.code}`);
+  t.equal(r.stderr, '', 'nothing on stderr');
+});
