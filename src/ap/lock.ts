@@ -11,7 +11,7 @@
 // - Never deleting what was not verified: a stale lock is moved aside with rename(2) — one atomic
 //   step — and the moved file is removed only if it is the very file (device and inode) whose dead
 //   PID was read; otherwise it is linked back.
-import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeSync, ftruncateSync } from 'node:fs';
+import { closeSync, constants, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeSync, ftruncateSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
@@ -40,6 +40,8 @@ export interface LockOptions {
   /** Called once when the lock has been waited for `noticeMs` (default 1 s): say what is waited for. */
   onWait?: (holder: LockHolder, lockPath: string) => void;
   noticeMs?: number;
+  /** Create the lock's directory when it is missing (a re-rooted image has no /run/lock yet). */
+  makeDir?: boolean;
 }
 
 /** A lock file without a PID this long after it was written is left over from a crash. */
@@ -263,6 +265,13 @@ export function acquireApConfigLock(opts: LockOptions = {}): () => void {
     sleep(opts.retryMs ?? 30);
   };
 
+  if (opts.makeDir) {
+    try {
+      mkdirSync(path.dirname(lockPath), { recursive: true, mode: 0o755 });
+    } catch (e) {
+      throw lockError(e, `cannot make the lock's directory ${path.dirname(lockPath)}`);
+    }
+  }
   const guard = openGuard(lockPath);
   try {
     for (;;) {

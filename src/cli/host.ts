@@ -4,7 +4,7 @@
 // one file never interleave; one that only reads neither waits nor saves (a state file is
 // replaced atomically, so a reader never sees half of one).
 import { ApHost } from '../ap/host.js';
-import { acquireApConfigLock, type LockOptions } from '../ap/lock.js';
+import { acquireApConfigLock, AP_CONFIG_LOCK, type LockOptions } from '../ap/lock.js';
 import { AP_BUS } from '../ap/paths.js';
 import { ZmdevError } from '../errors.js';
 import { DEFAULT_RECORD_DIR } from '../mdev/change-record.js';
@@ -20,7 +20,28 @@ import type { OptionDecl } from './declare.js';
 export const hostOptions = {
   sim: { type: 'string', value: 'FILE', help: 'work on the simulated host kept in FILE (see zmdev sim init)' },
   sysfs: { type: 'string', value: 'DIR', help: 'work on the sysfs tree at DIR (default /sys)' },
+  root: {
+    type: 'string', value: 'DIR',
+    help: 'take /etc/mdevctl.d, /etc/udev/rules.d, /etc/driverctl.d, /run/zmdev and the lock under DIR ' +
+      '(default: $ZMDEV_ROOT or /; for --sim FILE, FILE.root)',
+  },
 } as const satisfies Record<string, OptionDecl>;
+
+/**
+ * The configuration root of a host: where its /etc and /run are. The machine's own (/) for a
+ * sysfs tree unless --root or ZMDEV_ROOT says otherwise; a simulated host has its own beside its
+ * state file, so that a command on it never touches this machine's /etc.
+ */
+export function configRootOf(target: HostTarget): string {
+  if (target.root !== undefined) return target.root;
+  if (target.sim !== undefined) return `${target.sim}.root`;
+  return process.env.ZMDEV_ROOT || '/';
+}
+
+/** A path of the host's configuration (an absolute path such as /etc/mdevctl.d) under its root. */
+export function underRoot(configRoot: string, absolute: string): string {
+  return path.join(configRoot, absolute);
+}
 
 export interface HostSession {
   io: SysfsIO;
@@ -32,12 +53,15 @@ export interface HostSession {
   file?: string;
   /** The root of a sysfs tree. */
   root?: string;
+  /** Where the host's /etc and /run are (configRootOf). */
+  configRoot: string;
 }
 
-/** --sim FILE, --sysfs DIR, or neither (the real /sys). */
+/** --sim FILE, --sysfs DIR, or neither (the real /sys); --root DIR. */
 export interface HostTarget {
   sim?: string;
   sysfs?: string;
+  root?: string;
 }
 
 /** The lock every zmdev run that changes a state file holds from loading it to saving it. */
@@ -57,13 +81,13 @@ export function lockStateFile(file: string, lock: LockOptions = {}): () => void 
 export function openHostSession(target: HostTarget, access: 'reads' | 'changes', lock: LockOptions = {}): { session: HostSession; close(): void } {
   if (target.sim === undefined) {
     const root = target.sysfs ?? '/sys';
-    return { session: { io: new RealSysfs(root), label: `sysfs at ${root}`, root }, close: () => undefined };
+    return { session: { io: new RealSysfs(root), label: `sysfs at ${root}`, root, configRoot: configRootOf(target) }, close: () => undefined };
   }
   const file = target.sim;
   const release = access === 'changes' ? lockStateFile(file, lock) : () => undefined;
   try {
     const sim = new SimHost(loadState(file));
-    const session: HostSession = { io: new SimSysfs(sim), label: `simulated host ${file}`, sim, file };
+    const session: HostSession = { io: new SimSysfs(sim), label: `simulated host ${file}`, sim, file, configRoot: configRootOf(target) };
     return {
       session,
       close() {
@@ -93,16 +117,22 @@ export function apHostOf(session: HostSession, lock: LockOptions = {}): ApHost {
         'to work on a simulated host, create one with `zmdev sim init host.json` and add `--sim host.json`',
     });
   }
-  return new ApHost(session.io, { lock: session.sim ? false : lock, changeLog: session.sim ? false : changeLogDir(session.root!) });
+  if (session.sim) return new ApHost(session.io, { lock: false, changeLog: false });
+  return new ApHost(session.io, {
+    // The machine's /run/lock must be there; an image's is made when first needed.
+    lock: { ...lock, path: lock.path ?? underRoot(session.configRoot, AP_CONFIG_LOCK), makeDir: path.resolve(session.configRoot) !== '/' },
+    changeLog: changeLogDir(session.root!, session.configRoot),
+  });
 }
 
 /**
- * Where the change record of a sysfs tree lives: /run/zmdev for the real /sys, and a directory
- * named after the tree for any other (a FUSE-mounted simulator), so two trees never share one.
- * A simulated host needs none: its state file is saved whole after each command.
+ * Where the change record of a sysfs tree lives: /run/zmdev (under the configuration root) for
+ * the real /sys, and a directory named after the tree for any other (a FUSE-mounted simulator),
+ * so two trees never share one; ZMDEV_RUN_DIR replaces <root>/run/zmdev. A simulated host needs
+ * none: its state file is saved whole after each command.
  */
-export function changeLogDir(root: string): string {
-  const base = process.env.ZMDEV_RUN_DIR ?? DEFAULT_RECORD_DIR;
+export function changeLogDir(root: string, configRoot = '/'): string {
+  const base = process.env.ZMDEV_RUN_DIR ?? underRoot(configRoot, DEFAULT_RECORD_DIR);
   const abs = path.resolve(root);
   return abs === '/sys' ? base : path.join(base, 'sysfs', abs);
 }
@@ -113,10 +143,10 @@ export function hoistHostOptions(argv: string[]): string[] {
   let i = 0;
   while (i < argv.length) {
     const a = argv[i]!;
-    if (a === '--sim' || a === '--sysfs') {
+    if (a === '--sim' || a === '--sysfs' || a === '--root') {
       lead.push(a, ...(argv[i + 1] === undefined ? [] : [argv[i + 1]!]));
       i += 2;
-    } else if (a.startsWith('--sim=') || a.startsWith('--sysfs=')) {
+    } else if (a.startsWith('--sim=') || a.startsWith('--sysfs=') || a.startsWith('--root=')) {
       lead.push(a);
       i += 1;
     } else break;

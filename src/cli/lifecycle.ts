@@ -9,7 +9,7 @@ import type { LockOptions } from '../ap/lock.js';
 import { EXIT_OK, UsageError, type CliIO } from './context.js';
 import type { Access, Command, Output } from './declare.js';
 import { usageLine } from './help.js';
-import { apHostOf, lockStateFile, openHostSession, type HostSession } from './host.js';
+import { apHostOf, lockStateFile, openHostSession, type HostSession, type HostTarget } from './host.js';
 import { parseCommand, type Parsed } from './parse.js';
 import { asRefusal, printJson, reportRefusal } from './report.js';
 
@@ -28,7 +28,8 @@ function openFor(cmd: Command, p: Parsed, lock: LockOptions): { session: HostSes
   }
   if (!cmd.host) return { session: undefined, close: () => undefined };
   const access: Access = typeof cmd.host === 'function' ? cmd.host(p.opts as never) : cmd.host;
-  return openHostSession({ sim: p.opts['sim'] as string | undefined, sysfs: p.opts['sysfs'] as string | undefined }, access, lock);
+  const target = { sim: p.opts['sim'], sysfs: p.opts['sysfs'], root: p.opts['root'] } as HostTarget;
+  return openHostSession(target, access, lock);
 }
 
 export async function runCommand(cmd: Command, argv: string[], io: CliIO, env: RunEnv): Promise<number> {
