@@ -1,5 +1,5 @@
-// What survives a reboot, in the formats the tools write: libvirt node-device XML, read and written
-// (and, to come, mdevctl definitions, zdev's persistent masks, driverctl overrides).
+// What survives a reboot, in the formats the tools write: libvirt node-device XML, read and written,
+// and zdev's persistent AP masks (41-ap.rules); mdevctl definitions and driverctl overrides.
 export { escapeXml } from './xml-text.js';
 export {
   mdevctlConfigOfNodeDevice,
@@ -13,3 +13,8 @@ export {
   type NodeDeviceXmlOptions,
 } from './nodedev-xml.js';
 export { MAX_XML_CHARS, MAX_XML_DEPTH, readXml, type XmlElement, type XmlNode, type XmlText } from './xml-read.js';
+export {
+  ZDEV_AP_RULES, formatApRules, parseApRules, readApRules, writeApRules, persistentMaskAfter, persistentMaskConflicts,
+  autostartOverlaps, persistentConflictError, autostartOverlapError,
+  type PersistentMasks, type ApRulesRead, type ApRulesFormatOptions, type DefinedMatrix, type PersistentConflictOptions,
+} from './zdev-ap-rules.js';
