@@ -1,9 +1,11 @@
 // libvirt's node-device XML of a vfio-ap mdev, in the define form of the product documentation
-// and in the full form libvirt dumps (and its schema accepts). IDs are written canonically:
-// 0x%02x adapters, 0x%04x domains. Attribute values are escaped (libvirt's own formatter does not).
+// and in the full form libvirt dumps (and its schema accepts). The attributes are those of the
+// mdevctl definition (apAttrs, canonical 0x%02x adapters, 0x%04x domains), escaped (libvirt's own
+// formatter does not escape them).
 import { MDEV_TYPE } from '../ap/paths.js';
-import { idHex, parseUuid } from '../mask/ids.js';
+import { parseUuid } from '../mask/ids.js';
 import type { ApMatrix } from '../mask/matrix.js';
+import { apAttrs } from './mdevctl-files.js';
 import { escapeXml } from './xml-text.js';
 
 /** libvirt's node-device name: mdev_<uuid with '_' for '-'>_matrix. */
@@ -33,9 +35,7 @@ export function nodeDeviceXml(m: ApMatrix & { uuid: string }, opts: NodeDeviceXm
     `    <type id='${MDEV_TYPE}'/>`,
     `    <uuid>${uuid}</uuid>`,
     ...(opts.define ? [] : ['    <parent_addr>matrix</parent_addr>']),
-    ...m.adapters.ids().map((a) => attr('assign_adapter', idHex(a, 'adapter'))),
-    ...m.domains.ids().map((d) => attr('assign_domain', idHex(d, 'domain'))),
-    ...m.controlDomains.ids().map((d) => attr('assign_control_domain', idHex(d, 'control domain'))),
+    ...apAttrs(m, 'hex').flatMap((a) => Object.entries(a).map(([name, value]) => attr(name, value))),
     '  </capability>',
     '</device>',
     '',
