@@ -9,7 +9,7 @@ import path from 'node:path';
 import t from 'tap';
 import { InputError, ZmdevError } from '../../src/errors.js';
 import { ApMask } from '../../src/mask/ap-mask.js';
-import { makeDefinition, type MdevDefinition } from '../../src/mdev/definition.js';
+import { makeDefinition, type DefinitionAttr, type MdevDefinition } from '../../src/mdev/definition.js';
 import {
   MDEVCTL_DIR, apAttrs, apMatrixOfAttrs, formatMdevctlConfig, mdevctlDumpJson, mdevctlListText, nodeDeviceXml, parseMdevctlConfig,
   readDefinition, readDefinitions, removeDefinition, writeDefinition,
@@ -277,7 +277,7 @@ t.test('mdevctlDumpJson: `mdevctl list -d --dumpjson` in 1.2.0 bytes', (t) => {
 
 t.test('apAttrs and apMatrixOfAttrs: the vfio_ap attributes of a matrix, both ways', (t) => {
   const m = { adapters: ApMask.of([10, 1]), domains: ApMask.of([0xab, 2]), controlDomains: ApMask.of([2]) };
-  const hex = [{ assign_adapter: '0x01' }, { assign_adapter: '0x0a' }, { assign_domain: '0x0002' }, { assign_domain: '0x00ab' }, { assign_control_domain: '0x0002' }];
+  const hex: DefinitionAttr[] = [{ assign_adapter: '0x01' }, { assign_adapter: '0x0a' }, { assign_domain: '0x0002' }, { assign_domain: '0x00ab' }, { assign_control_domain: '0x0002' }];
   t.same(apAttrs(m), hex, 'hex by default, in ID order, adapters then domains then control domains');
   t.same(apAttrs(m, 'hex'), hex);
   t.same(apAttrs(m, 'decimal'), [{ assign_adapter: '1' }, { assign_adapter: '10' }, { assign_domain: '2' }, { assign_domain: '171' }, { assign_control_domain: '2' }]);
