@@ -15,7 +15,7 @@ export interface DriverOverride {
   bus: string;
   /** The device's name on the bus: 0.0.0313, 0000:00:02.0, … */
   device: string;
-  /** The driver it binds to: vfio_ccw, vfio-pci, … */
+  /** The driver it binds to: vfio_ccw, vfio-pci, … (`none`: driverctl keeps the device unbound). */
   driver: string;
 }
 
