@@ -14,9 +14,10 @@
 // with only some of its dashes, type and attribute names that cannot be sysfs names.
 import { MDEV_TYPE } from '../ap/paths.js';
 import { InputError } from '../errors.js';
-import { idHex, parseUuid, type Uuid } from '../mask/ids.js';
+import { parseUuid, type Uuid } from '../mask/ids.js';
 import type { ApMatrix } from '../mask/matrix.js';
 import type { DefinitionAttr } from '../mdev/definition.js';
+import { apAttrs } from './mdevctl-files.js';
 import { childElements, readXml, textOf, type XmlElement } from './xml-read.js';
 import { escapeXml } from './xml-text.js';
 
@@ -175,11 +176,7 @@ export interface NodeDeviceXmlOptions {
  */
 export function nodeDeviceXml(m: ApMatrix & { uuid: string }, opts: NodeDeviceXmlOptions = {}): string {
   const uuid = parseUuid(m.uuid);
-  const attrs: DefinitionAttr[] = [
-    ...m.adapters.ids().map((a) => ({ assign_adapter: idHex(a, 'adapter') })),
-    ...m.domains.ids().map((d) => ({ assign_domain: idHex(d, 'domain') })),
-    ...m.controlDomains.ids().map((d) => ({ assign_control_domain: idHex(d, 'control domain') })),
-  ];
+  const attrs = apAttrs(m, 'hex');
   const parent = opts.parent ?? 'ap_matrix';
   if (opts.define) return nodeDeviceDefineXml({ uuid, parent, type: MDEV_TYPE, attrs });
   return formatNodeDevice({ name: nodeDeviceName(uuid), parent, type: MDEV_TYPE, uuid, parentAddr: 'matrix', attrs });
