@@ -41,8 +41,28 @@ export class ApHost {
     this.changeLog = dir === false ? null : new ChangeLog(dir);
   }
 
+  #held = 0;
+
   #locked<T>(fn: () => T): T {
-    return withApConfigLock(this.#lock, fn);
+    // Re-entrant: a change made inside locked() runs under the lock already held.
+    if (this.#held > 0) return fn();
+    return withApConfigLock(this.#lock, () => {
+      this.#held++;
+      try {
+        return fn();
+      } finally {
+        this.#held--;
+      }
+    });
+  }
+
+  /**
+   * Runs fn under the host's configuration lock, for a change of several parts (the masks in
+   * sysfs and in the rule file) that must not interleave with another writer's; the ApHost calls
+   * made inside it run under the same lock.
+   */
+  locked<T>(fn: () => T): T {
+    return this.#locked(fn);
   }
 
   /** Under the lock: refuses while an earlier change is unfinished, then runs the change with its record. */

@@ -11,6 +11,8 @@ export const AP_DEVICES = 'devices/ap';
 /** The vfio_ap matrix device: the parent of every vfio-ap mdev (`matrix` to mdevctl, `ap_matrix` to libvirt). */
 export const MATRIX_DEVICE = 'devices/vfio_ap/matrix';
 export const MDEV_TYPE = 'vfio_ap-passthrough';
+/** The matrix device's name as mdevctl keys its definitions (etc/mdevctl.d/matrix/<uuid>). */
+export const MATRIX_PARENT = 'matrix';
 export const MDEV_TYPE_DIR = typeDir(MATRIX_DEVICE, MDEV_TYPE);
 
 /** The mdev's directory under the matrix device. */

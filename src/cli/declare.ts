@@ -57,6 +57,8 @@ export interface RunContext<O, A extends readonly ArgDecl[]> {
   host: HostSession | undefined;
   /** The AP host on `host`, refused with a pointer to --sim where the tree has no AP bus. */
   ap(): ApHost;
+  /** Runs fn under the host's configuration lock (a simulated host's session already holds its own). */
+  locked<T>(fn: () => T): T;
   /** A usage error of this command (exit 2, with its usage line). */
   usage(message: string): never;
   /** Runs another zmdev command line in process (the demo's steps). */

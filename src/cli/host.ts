@@ -118,11 +118,17 @@ export function apHostOf(session: HostSession, lock: LockOptions = {}): ApHost {
     });
   }
   if (session.sim) return new ApHost(session.io, { lock: false, changeLog: false });
-  return new ApHost(session.io, {
-    // The machine's /run/lock must be there; an image's is made when first needed.
-    lock: { ...lock, path: lock.path ?? underRoot(session.configRoot, AP_CONFIG_LOCK), makeDir: path.resolve(session.configRoot) !== '/' },
-    changeLog: changeLogDir(session.root!, session.configRoot),
-  });
+  return new ApHost(session.io, { lock: configLock(session, lock), changeLog: changeLogDir(session.root!, session.configRoot) });
+}
+
+/**
+ * The s390-tools configuration lock of a host, for changes to its definitions and masks as for its
+ * sysfs: false for a simulated host, whose session already holds its state file's lock.
+ */
+export function configLock(session: HostSession, lock: LockOptions = {}): LockOptions | false {
+  if (session.sim) return false;
+  // The machine's /run/lock must be there; an image's is made when first needed.
+  return { ...lock, path: lock.path ?? underRoot(session.configRoot, AP_CONFIG_LOCK), makeDir: path.resolve(session.configRoot) !== '/' };
 }
 
 /**

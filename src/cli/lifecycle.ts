@@ -5,11 +5,11 @@
 // what it reads or changes and returns its result; it cannot skip any of these steps.
 import type { ApHost } from '../ap/host.js';
 import { ZmdevError } from '../errors.js';
-import type { LockOptions } from '../ap/lock.js';
+import { withApConfigLock, type LockOptions } from '../ap/lock.js';
 import { EXIT_OK, UsageError, type CliIO } from './context.js';
 import type { Access, Command, Output } from './declare.js';
 import { usageLine } from './help.js';
-import { apHostOf, lockStateFile, openHostSession, type HostSession, type HostTarget } from './host.js';
+import { apHostOf, configLock, lockStateFile, openHostSession, type HostSession, type HostTarget } from './host.js';
 import { parseCommand, type Parsed } from './parse.js';
 import { asRefusal, printJson, reportRefusal } from './report.js';
 
@@ -62,6 +62,7 @@ export async function runCommand(cmd: Command, argv: string[], io: CliIO, env: R
       host: session,
       // Only commands with a host call it; the host is there for them.
       ap: () => (ap ??= apHostOf(session!, lock)),
+      locked: (fn) => withApConfigLock(configLock(session!, lock), fn),
       usage,
       zmdev: env.zmdev,
     });

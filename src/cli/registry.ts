@@ -5,20 +5,22 @@ import { demoCmd } from './commands/demo.js';
 import { guestAttach, guestCpuCheck, guestDetach, qemuArgsCmd, xmlHostdevCmd, xmlNodedevCmd } from './commands/guest.js';
 import { maskEval } from './commands/mask-eval.js';
 import { mdevAssign, mdevCreate, mdevList, mdevRemove, mdevShow, mdevUnassign } from './commands/mdev.js';
+import { mdevDefine, mdevModify, mdevStart, mdevStop, mdevUndefine } from './commands/mdev-defined.js';
 import { recoverCmd } from './commands/recover.js';
 import { simInit, simLog, simMount } from './commands/sim.js';
 import { sysfsCat, sysfsLs, sysfsWrite } from './commands/sysfs.js';
 import type { Command, GroupDecl } from './declare.js';
 
 export const commands: Command[] = [
-  listCmd, masksCmd, masksSetCmd, mdevCreate, mdevList, mdevShow, mdevAssign, mdevUnassign, mdevRemove, checkCmd, recoverCmd,
+  listCmd, masksCmd, masksSetCmd, mdevCreate, mdevList, mdevShow, mdevAssign, mdevUnassign, mdevRemove,
+  mdevDefine, mdevUndefine, mdevModify, mdevStart, mdevStop, checkCmd, recoverCmd,
   maskEval, simInit, simLog, simMount, sysfsCat, sysfsWrite, sysfsLs, demoCmd,
   qemuArgsCmd, xmlHostdevCmd, xmlNodedevCmd, guestCpuCheck, guestAttach, guestDetach,
 ];
 
 export const groups: GroupDecl[] = [
   { word: 'masks', summary: 'The masks that keep queues with the host' },
-  { word: 'mdev', summary: 'vfio-ap mediated devices: create, inspect, change, remove' },
+  { word: 'mdev', summary: 'vfio-ap mediated devices: create, inspect, change, remove; define, start and stop them across reboots' },
   { word: 'mask', summary: 'Mask writes evaluated without a host' },
   { word: 'sim', summary: 'The simulated host: create it, read its kernel log, serve it over FUSE' },
   { word: 'sysfs', summary: 'Raw attribute access, as cat, echo and ls, with the kernel\'s errno' },

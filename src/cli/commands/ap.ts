@@ -4,7 +4,10 @@ import { formatApqn } from '../../mask/apqn.js';
 import { formatRanges, quoteRanges } from '../../mask/ranges.js';
 import { guestUsability, readInventory } from '../../ap/inventory.js';
 import { formatLszcrypt, lszcryptReport } from '../../ap/lszcrypt.js';
-import { checkMaskPlan, type MaskChange, type MaskPlan } from '../../ap/bus.js';
+import type { MaskChange, MaskPlan } from '../../ap/bus.js';
+import { setMasksInScopes } from '../../ap/persistent-masks.js';
+import type { ApMask } from '../../mask/ap-mask.js';
+import { readApRules, type PersistentMasks } from '../../persist/zdev-ap-rules.js';
 import { command } from '../declare.js';
 
 export const listCmd = command({
@@ -32,18 +35,25 @@ export const masksCmd = command({
   args: [],
   options: {},
   host: 'reads',
-  json: 'print {"apmask": {"mask": "0x…", "ids": "…"}, "aqmask": {…}}',
+  json: 'print {"apmask": {"mask": "0x…", "ids": "…", "persistent": {"mask", "ids"} | null}, "aqmask": {…},\n"rules": the rule file | null}',
   description: `A queue stays with the host when its adapter is in apmask AND its domain is in aqmask; every
-other queue is free for vfio_ap.`,
-  run({ ap }) {
+other queue is free for vfio_ap. ACTIVE is sysfs now; PERSISTENT is what zdev's rule file
+<root>/etc/udev/rules.d/41-ap.rules sets at boot ("-": that mask is not persisted).`,
+  run({ ap, host }) {
     const m = ap().masks();
+    const p = readApRules(host!.configRoot);
+    const cell = (x: ApMask | null) => (x === null ? '-' : quoteRanges(x));
+    const rows = [['ATTRIBUTE', 'ACTIVE', 'PERSISTENT'], ['apmask', cell(m.apmask), cell(p.apmask)], ['aqmask', cell(m.aqmask), cell(p.aqmask)]];
+    const width = (i: number) => Math.max(...rows.map((r) => r[i]!.length)) + 2;
+    const table = rows.map((r) => `${r[0]!.padEnd(width(0))}${r[1]!.padEnd(width(1))}${r[2]}\n`).join('');
+    const json = (x: ApMask | null) => (x === null ? null : { mask: x.toString(), ids: formatRanges(x) });
     return {
       json: {
-        apmask: { mask: m.apmask.toString(), ids: formatRanges(m.apmask) },
-        aqmask: { mask: m.aqmask.toString(), ids: formatRanges(m.aqmask) },
+        apmask: { ...json(m.apmask)!, persistent: json(p.apmask) },
+        aqmask: { ...json(m.aqmask)!, persistent: json(p.aqmask) },
+        rules: p.exists ? p.path : null,
       },
-      text: `ATTRIBUTE  ACTIVE\napmask     ${quoteRanges(m.apmask)}\naqmask     ${quoteRanges(m.aqmask)}\n` +
-        `\napmask ${m.apmask}\naqmask ${m.aqmask}\n`,
+      text: `${table}\napmask ${m.apmask}\naqmask ${m.aqmask}\n`,
     };
   },
 });
@@ -95,28 +105,49 @@ export const masksSetCmd = command({
 the IDs that stay with the host; +N / -N change the current mask (+ to the host,
 - to passthrough), e.g. apmask=-0,-10 aqmask=-1-2,-4` }],
   options: {
-    kernel: { type: 'boolean', help: "read SPEC with the kernel's sysfs grammar instead (0x<hex> or +N,-N)" },
+    kernel: { type: 'boolean', help: "read SPEC with the kernel's sysfs grammar instead (0x<hex> or +N,-N; active only)" },
+    active: { type: 'boolean', short: 'a', help: 'change sysfs only (chzdev -a)' },
+    persistent: { type: 'boolean', short: 'p', help: "change zdev's rule file only, applied at the next boot (chzdev -p)" },
     'dry-run': { type: 'boolean', help: 'show what would change (masks and the queues that move) and stop' },
   },
+  exclusive: [['active', 'persistent', 'give neither to change both scopes']],
   host: (opts) => (opts['dry-run'] ? 'reads' : 'changes'),
-  description: `The change is refused before anything is written when an mdev holds a queue that it would
-give back to the host (the kernel answers EBUSY); the mdev and the APQNs are named. The masks
-are written in the order that never passes through a refused state; if the second write fails,
-the first is undone. The s390-tools configuration lock is held throughout.`,
+  description: `As chzdev, both scopes by default: sysfs (-a) and zdev's rule file
+<root>/etc/udev/rules.d/41-ap.rules (-p), written with chzdev's bytes. A relative persistent
+spec starts from the rule file's mask, or from the active one when the file sets none.
+The change is refused before anything is written, in either scope, when an mdev holds a
+queue that it would give back to the host (the kernel answers EBUSY), or when the persistent
+masks would keep an APQN of an autostart definition for the host (it could not start at
+boot); the mdev and the APQNs are named. The masks are written in the order that never passes
+through a refused state; if a write fails, what was written is undone (the rule file too). The
+s390-tools configuration lock is held throughout.`,
   examples: ['zmdev masks set apmask=-0,-10 aqmask=-1-2,-4 --dry-run --sim host.json'],
   check({ args, opts, usage }) {
     maskChange(args.SETTING, opts.kernel, usage);
   },
-  run({ args, opts, ap, usage }) {
+  run({ args, opts, ap, usage, host }) {
     const change = maskChange(args.SETTING, opts.kernel, usage);
     const dryRun = opts['dry-run'];
-    let plan: MaskPlan;
-    if (dryRun) {
-      plan = ap().planMasks(change);
-      checkMaskPlan(plan);
-    } else {
-      plan = ap().setMasks(change);
-    }
-    return { json: planJson(plan, dryRun), text: describePlan(plan, dryRun) };
+    // --kernel's grammar is sysfs's: it reaches the active masks only.
+    const scopes = { active: !opts.persistent, persistent: !opts.active && !opts.kernel };
+    const r = setMasksInScopes(ap(), host!.configRoot, change, scopes, { dryRun });
+    const p = r.persistent;
+    const persistentText = p === null ? '' : [
+      ...(['apmask', 'aqmask'] as const).filter((a) => !sameMask(p.before[a], p.after[a]))
+        .map((a) => `persistent ${a}: ${persistentCell(p.before[a])} -> ${persistentCell(p.after[a])}`),
+      ...(p.dropped.length ? [`${dryRun ? 'would drop' : 'dropped'} from ${p.path} (zdev does not keep them): ${p.dropped.map((l) => JSON.stringify(l)).join(', ')}`] : []),
+      ...(['apmask', 'aqmask'] as const).every((a) => sameMask(p.before[a], p.after[a])) ? ['no change: the rule file already reads so'] : [],
+    ].map((l) => `${l}\n`).join('');
+    return {
+      json: {
+        ...(r.active ? planJson(r.active, dryRun) : { dryRun }),
+        persistent: p && { path: p.path, before: persistentJson(p.before), after: persistentJson(p.after), dropped: p.dropped },
+      },
+      text: (r.active ? describePlan(r.active, dryRun) : dryRun ? '(dry run: nothing written)\n' : '') + persistentText,
+    };
   },
 });
+
+const persistentCell = (m: ApMask | null) => (m === null ? '-' : quoteRanges(m));
+const sameMask = (a: ApMask | null, b: ApMask | null) => (a === null ? b === null : b !== null && a.equals(b));
+const persistentJson = (m: PersistentMasks) => ({ apmask: m.apmask?.toString() ?? null, aqmask: m.aqmask?.toString() ?? null });

@@ -1,25 +1,12 @@
 // zmdev mdev …: create, inspect, change and remove vfio-ap mediated devices.
-import { formatApId, parseApId, type IdKind } from '../../ap/ids.js';
-import type { MatrixChange, ChangeResult } from '../../ap/mdev.js';
+import { apDefinitions } from '../../ap/defined.js';
+import type { ChangeResult } from '../../ap/mdev.js';
 import type { MdevInfo } from '../../ap/mdev-read.js';
 import { formatApqn } from '../../mask/apqn.js';
-import type { ApMask } from '../../mask/ap-mask.js';
+import { mdevctlListText } from '../../persist/mdevctl-files.js';
 import { command } from '../declare.js';
+import { definitionJson, ids, idOptions, idsOf, uuidArg } from './mdev-options.js';
 
-const idOptions = {
-  adapter: { type: 'list', value: 'ID', help: 'an adapter (repeat for more); decimal, 0x hex or leading-0 octal' },
-  domain: { type: 'list', value: 'ID', help: 'a usage domain (repeat for more)' },
-  'control-domain': { type: 'list', value: 'ID', help: 'a control domain (repeat for more)' },
-} as const;
-
-const uuidArg = { name: 'UUID', type: 'uuid', help: "the mdev's UUID (8-4-4-4-12 hex digits)" } as const;
-
-function idsOf(opts: { adapter: string[]; domain: string[]; 'control-domain': string[] }): MatrixChange {
-  const read = (list: string[], kind: IdKind) => list.map((t) => parseApId(t, kind));
-  return { adapters: read(opts.adapter, 'adapter'), domains: read(opts.domain, 'domain'), controlDomains: read(opts['control-domain'], 'control domain') };
-}
-
-const ids = (m: ApMask, kind: IdKind) => m.ids().map((i) => formatApId(i, kind));
 
 function mdevJson(info: MdevInfo): Record<string, unknown> {
   return {
@@ -80,14 +67,26 @@ anything, the new mdev is removed again. Prints the UUID.`,
 
 export const mdevList = command({
   words: ['mdev', 'list'],
-  summary: 'list the vfio-ap mdevs with their matrix',
+  summary: 'list the vfio-ap mdevs with their matrix (--defined: their definitions)',
   args: [],
-  options: {},
+  options: { defined: { type: 'boolean', short: 'd', help: 'list the definitions (etc/mdevctl.d/matrix) instead, as mdevctl list -d does' } },
   host: 'reads',
-  json: 'print every mdev as mdev show --json does',
-  description: 'One line per mdev: its UUID and the APQNs of its matrix.',
-  run({ ap }) {
+  json: 'print every mdev as mdev show --json does; with --defined {"definitions": [{"uuid", "parent", "type", "start", "attrs",\n"adapters", "domains", "controlDomains", "active"}], "problems": [{"path", "error"}]}',
+  description: `One line per mdev: its UUID and the APQNs of its matrix. With --defined, one line per
+definition as mdevctl list -d prints it ("UUID matrix TYPE auto|manual", "(active)" when it
+runs); a definition file that cannot be read is named on stderr, and the others are listed.`,
+  run({ opts, ap, host: session, io }) {
     const host = ap();
+    if (opts.defined) {
+      const { definitions, problems } = apDefinitions(session!.configRoot);
+      const active = new Set(host.mdevs());
+      for (const p of problems) io.stderr(`zmdev: skipped ${p.path}: ${p.error.message}\n`);
+      return {
+        json: { definitions: definitions.map((d) => definitionJson(d, active.has(d.definition.uuid))), problems: problems.map((p) => ({ path: p.path, error: p.error.toJSON() })) },
+        text: mdevctlListText(definitions.map((d) => d.definition), active),
+        ...(problems.length ? { status: 1 } : {}),
+      };
+    }
     const infos = host.mdevs().map((u) => host.mdev(u));
     return {
       json: infos.map(mdevJson),
