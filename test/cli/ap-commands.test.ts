@@ -20,7 +20,7 @@ t.test('masks and masks set: lszdev view, preview, apply, JSON', async (t) => {
   const { file } = await seedHost(t);
   const m = await zmdev('masks', '--sim', file);
   t.equal(m.code, 0);
-  t.match(m.stdout, /^ATTRIBUTE {2}ACTIVE\napmask {5}"0-255"\naqmask {5}"0-255"\n/);
+  t.match(m.stdout, /^ATTRIBUTE {2}ACTIVE {3}PERSISTENT\napmask {5}"0-255" {2}-\naqmask {5}"0-255" {2}-\n/);
   const dry = await zmdev('masks', 'set', 'apmask=-0,-10', 'aqmask=-1-2,-4', '--dry-run', '--sim', file);
   t.equal(dry.code, 0);
   t.match(dry.stdout, /apmask: "0-255" -> "1-9,11-255"\naqmask: "0-255" -> "0,3,5-255"\n/);
@@ -33,10 +33,12 @@ t.test('masks and masks set: lszdev view, preview, apply, JSON', async (t) => {
   const body = JSON.parse(set.stdout);
   t.equal(body.moves.length, 11);
   t.same(body.after.apmask.ids, '1-9,11-255');
+  const persisted = (mask: string, ids: string) => ({ mask, ids, persistent: { mask, ids } });
   t.same(JSON.parse((await zmdev('masks', '--json', '--sim', file)).stdout), {
-    apmask: { mask: `0x7fdf${'f'.repeat(60)}`, ids: '1-9,11-255' },
-    aqmask: { mask: `0x97${'f'.repeat(62)}`, ids: '0,3,5-255' },
-  });
+    apmask: persisted(`0x7fdf${'f'.repeat(60)}`, '1-9,11-255'),
+    aqmask: persisted(`0x97${'f'.repeat(62)}`, '0,3,5-255'),
+    rules: `${file}.root/etc/udev/rules.d/41-ap.rules`,
+  }, 'both scopes by default, as chzdev');
   const kernel = await zmdev('masks', 'set', '--kernel', 'aqmask=+1', '--sim', file);
   t.match(kernel.stdout, /aqmask: "0,3,5-255" -> "0-1,3,5-255"/);
   const same = await zmdev('masks', 'set', 'aqmask=+1', '--sim', file);

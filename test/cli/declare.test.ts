@@ -97,7 +97,7 @@ t.test('a --sim file that does not exist is a refusal for every command with a h
   for (const argv of [['list'], ['masks'], ['mdev', 'list'], ['sysfs', 'cat', 'bus/ap/apmask'], ['sysfs', 'ls'], ['mdev', 'remove', '4b0518fd-9237-493f-93c8-c5597f8006a3']]) {
     const r = await zmdev(...argv, '--sim', missing);
     t.equal(r.code, 1, argv.join(' '));
-    t.match(r.stderr, /^zmdev: ENOENT: no such file or directory/, argv.join(' '));
+    t.match(r.stderr, /^zmdev: ENOENT: simulated host \S+zmdev-no-such-host\.json does not exist; create one with `zmdev sim init /, argv.join(' '));
     const j = await zmdev(...argv, '--json', '--sim', missing);
     t.equal(JSON.parse(j.stdout).error.code, 'ENOENT', `${argv.join(' ')} --json`);
   }

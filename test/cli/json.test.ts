@@ -9,6 +9,7 @@ import { commands, main } from '../../src/cli/main.js';
 import { zmdev } from './helpers.js';
 
 const U = '4b0518fd-9237-493f-93c8-c5597f8006a3';
+const V = '62177883-f1bb-47f0-914d-32a22e3a8804';
 
 t.test('every command takes --json and prints JSON with it', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'zmdev-json-'));
@@ -24,6 +25,11 @@ t.test('every command takes --json and prints JSON with it', async (t) => {
     'mdev create': ['mdev', 'create', '--uuid', U, '--adapter', '1', '--domain', '2', ...sim],
     'mdev assign': ['mdev', 'assign', U, '--domain', '4', ...sim],
     'mdev unassign': ['mdev', 'unassign', U, '--domain', '4', ...sim],
+    'mdev define': ['mdev', 'define', '--uuid', V, '--adapter', '10', '--domain', '1', ...sim],
+    'mdev modify': ['mdev', 'modify', V, '--auto', ...sim],
+    'mdev start': ['mdev', 'start', V, ...sim],
+    'mdev stop': ['mdev', 'stop', V, ...sim],
+    'mdev undefine': ['mdev', 'undefine', V, ...sim],
     'list': ['list', ...sim], 'masks': ['masks', ...sim], 'mdev list': ['mdev', 'list', ...sim], 'mdev show': ['mdev', 'show', U, ...sim],
     'check': ['check', plan, ...sim], 'mask eval': ['mask', 'eval', '0x41'], 'sim log': ['sim', 'log', file],
     'sysfs cat': ['sysfs', 'cat', 'bus/ap/apmask', ...sim], 'sysfs write': ['sysfs', 'write', 'bus/ap/poll_thread', '1', ...sim],

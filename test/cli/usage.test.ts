@@ -15,6 +15,7 @@ const full: Record<string, string[]> = {
   'sim mount': ['h.json', 'mnt'], 'sysfs cat': ['p'], 'sysfs write': ['p', 'd'], 'sysfs ls': ['p'], 'demo': [],
   'qemu-args': [U], 'xml hostdev': [U], 'xml nodedev': [U], 'guest cpu-check': ['--qmp', 's'], 'guest attach': ['--qmp', 's', U],
   'guest detach': ['--qmp', 's', '--id', 'x'],
+  'mdev define': [], 'mdev undefine': [U], 'mdev modify': [U], 'mdev start': [U], 'mdev stop': [U],
 };
 
 t.test('an unexpected argument is a usage error on every command that has a fixed number', async (t) => {
