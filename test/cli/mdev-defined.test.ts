@@ -111,3 +111,34 @@ t.test('masks: ACTIVE and PERSISTENT; set -p writes chzdev\'s rule file and refu
   t.equal(kernel.code, 0, '--kernel changes sysfs only');
   t.match((await zmdev('masks', '--sim', file)).stdout, /aqmask {5}"0-255" {2}"0-1,3-255"\n/);
 });
+
+t.test('the corners: --manual, XML without a UUID, a changed type, a dry-run start, stopping an mdev without a definition', async (t) => {
+  const file = await host('f');
+  const d = JSON.parse((await zmdev('mdev', 'define', '--uuid', U, '--manual', '--adapter', '2', '--domain', '3', '--json', '--sim', file)).stdout);
+  t.equal(d.start, 'manual');
+  const xml = path.join(dir, 'no-uuid.xml');
+  writeFileSync(xml, "<device>\n  <parent>ap_matrix</parent>\n  <capability type='mdev'>\n    <type id='vfio_ap-passthrough'/>\n  </capability>\n</device>\n");
+  const x = await zmdev('mdev', 'define', '--nodedev-xml', xml, '--sim', file);
+  t.match(x.stdout, /^[0-9a-f-]{36}\n$/, 'no <uuid>: a new one, as libvirt lets mdevctl choose');
+  t.equal((await zmdev('masks', 'set', 'apmask=-2', '--active', '--sim', file)).code, 0);
+  const dry = await zmdev('mdev', 'start', U, '--dry-run', '--sim', file);
+  t.same(dry, { code: 0, stdout: `the checks pass: defined mdev ${U} can be started\n`, stderr: '' });
+  t.equal((await zmdev('mdev', 'list', '--sim', file)).stdout, '(no mdevs)\n', 'a dry run creates nothing');
+  t.equal((await zmdev('mdev', 'modify', U, '--type', 'i915-GVTg_V5_4', '--sim', file)).code, 0);
+  const wrong = await zmdev('mdev', 'start', U, '--sim', file);
+  t.match(wrong.stderr, `EINVAL: definition ${U} has type i915-GVTg_V5_4; vfio_ap's matrix device has only vfio_ap-passthrough`);
+  t.equal((await zmdev('mdev', 'create', '--uuid', V, '--adapter', '2', '--domain', '3', '--sim', file)).code, 0);
+  t.same(await zmdev('mdev', 'stop', V, '--sim', file), { code: 0, stdout: `stopped ${V} (it had no definition)\n`, stderr: '' });
+});
+
+t.test('list --defined names a definition file it cannot read and lists the others (exit 1)', async (t) => {
+  const file = await host('g');
+  await zmdev('mdev', 'define', '--uuid', U, '--sim', file);
+  writeFileSync(path.join(`${file}.root`, 'etc/mdevctl.d/matrix', V), '{"start": "auto"}');
+  const r = await zmdev('mdev', 'list', '--defined', '--sim', file);
+  t.equal(r.code, 1);
+  t.match(r.stdout, `${U} matrix vfio_ap-passthrough manual`);
+  t.match(r.stderr, `zmdev: skipped ${file}.root/etc/mdevctl.d/matrix/${V}: `);
+  const j = JSON.parse((await zmdev('mdev', 'list', '--defined', '--json', '--sim', file)).stdout);
+  t.match(j, { definitions: [{ uuid: U }], problems: [{ path: `${file}.root/etc/mdevctl.d/matrix/${V}`, error: { code: 'EINVAL' } }] });
+});

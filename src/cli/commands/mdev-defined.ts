@@ -4,13 +4,11 @@ import { apDefinitions, defineApMdev, modifyApMdev, startApMdev, undefineApMdev,
 import { MDEV_TYPE } from '../../ap/paths.js';
 import { ZmdevError } from '../../errors.js';
 import { readRegularFile } from '../../files/atomic.js';
-import { ApMask } from '../../mask/ap-mask.js';
-import type { ApMatrix } from '../../mask/matrix.js';
 import type { StartPolicy } from '../../mdev/definition.js';
 import { parseMdevctlConfig } from '../../persist/mdevctl-files.js';
 import { parseNodeDeviceXml } from '../../persist/nodedev-xml.js';
 import { command } from '../declare.js';
-import { definitionJson, ids, idOptions, idsOf, uuidArg } from './mdev-options.js';
+import { definitionJson, ids, idOptions, matrixOf, uuidArg } from './mdev-options.js';
 
 const startOptions = {
   auto: { type: 'boolean', help: 'start it at boot (mdevctl\'s "start": "auto")' },
@@ -20,11 +18,6 @@ const startExclusive: Array<[string, string, string]> = [['auto', 'manual', 'a d
 
 function startOf(opts: { auto: boolean; manual: boolean }): StartPolicy | undefined {
   return opts.auto ? 'auto' : opts.manual ? 'manual' : undefined;
-}
-
-function matrixOf(opts: { adapter: string[]; domain: string[]; 'control-domain': string[] }): ApMatrix {
-  const c = idsOf(opts);
-  return { adapters: ApMask.of(c.adapters ?? []), domains: ApMask.of(c.domains ?? []), controlDomains: ApMask.of(c.controlDomains ?? []) };
 }
 
 function definitionText(d: ApDefinition): string {

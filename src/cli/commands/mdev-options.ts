@@ -2,7 +2,8 @@
 import type { ApDefinition } from '../../ap/defined.js';
 import { formatApId, parseApId, type IdKind } from '../../ap/ids.js';
 import type { MatrixChange } from '../../ap/mdev.js';
-import type { ApMask } from '../../mask/ap-mask.js';
+import { ApMask } from '../../mask/ap-mask.js';
+import type { ApMatrix } from '../../mask/matrix.js';
 
 export const idOptions = {
   adapter: { type: 'list', value: 'ID', help: 'an adapter (repeat for more); decimal, 0x hex or leading-0 octal' },
@@ -12,9 +13,16 @@ export const idOptions = {
 
 export const uuidArg = { name: 'UUID', type: 'uuid', help: "the mdev's UUID (8-4-4-4-12 hex digits)" } as const;
 
-export function idsOf(opts: { adapter: string[]; domain: string[]; 'control-domain': string[] }): MatrixChange {
-  const read = (list: string[], kind: IdKind) => list.map((t) => parseApId(t, kind));
+type IdLists = { adapter: string[]; domain: string[]; 'control-domain': string[] };
+const read = (list: string[], kind: IdKind) => list.map((t) => parseApId(t, kind));
+
+export function idsOf(opts: IdLists): MatrixChange {
   return { adapters: read(opts.adapter, 'adapter'), domains: read(opts.domain, 'domain'), controlDomains: read(opts['control-domain'], 'control domain') };
+}
+
+/** The same IDs as a matrix (for definitions). */
+export function matrixOf(opts: IdLists): ApMatrix {
+  return { adapters: ApMask.of(read(opts.adapter, 'adapter')), domains: ApMask.of(read(opts.domain, 'domain')), controlDomains: ApMask.of(read(opts['control-domain'], 'control domain')) };
 }
 
 export const ids = (m: ApMask, kind: IdKind) => m.ids().map((i) => formatApId(i, kind));
