@@ -5,9 +5,10 @@
 import { ZmdevError } from '../errors.js';
 import { ApMask } from '../mask/ap-mask.js';
 import { newUuid, parseUuid, type Uuid } from '../mask/ids.js';
-import type { ApMatrix } from '../mask/matrix.js';
+import type { ApMatrix, HostMasks } from '../mask/matrix.js';
 import { makeDefinition, type DefinitionAttr, type MdevDefinition, type StartPolicy } from '../mdev/definition.js';
 import { apAttrs, apMatrixOfAttrs, readDefinition, readDefinitions, removeDefinition, writeDefinition, type DefinitionProblem } from '../persist/mdevctl-files.js';
+import { autostartOverlapError, autostartOverlaps, persistentConflictError, persistentMaskConflicts, readApRules } from '../persist/zdev-ap-rules.js';
 import type { ApHost } from './host.js';
 import { MATRIX_PARENT, MDEV_TYPE } from './paths.js';
 
@@ -17,6 +18,24 @@ export interface ApDefinition {
   matrix: ApMatrix;
 }
 
+/**
+ * What ap-check refuses when an autostart definition is written: APQNs another autostart definition
+ * holds, and APQNs the persistent masks keep for the host (a mask the rule file does not set is the
+ * active one, or the boot default when there is no host). A manual definition is not checked.
+ */
+export function checkAutostart(root: string, candidate: ApDefinition, active?: HostMasks): void {
+  if (candidate.definition.start !== 'auto') return;
+  const me = { uuid: candidate.definition.uuid, start: candidate.definition.start, matrix: candidate.matrix };
+  const others = apDefinitions(root).definitions
+    .filter((d) => d.definition.uuid !== me.uuid)
+    .map((d) => ({ uuid: d.definition.uuid, start: d.definition.start, matrix: d.matrix }));
+  const overlap = autostartOverlapError(autostartOverlaps([me, ...others]).filter((o) => o.a === me.uuid || o.b === me.uuid));
+  if (overlap) throw overlap;
+  const rules = readApRules(root);
+  const reserved = persistentConflictError(persistentMaskConflicts(rules, [me], active ? { active } : {}));
+  if (reserved) throw reserved;
+}
+
 export interface DefineOptions {
   uuid?: string;
   start?: StartPolicy;
@@ -24,6 +43,8 @@ export interface DefineOptions {
   /** The matrix, written as ordered assign_* attrs; or the attrs as given (from a file). */
   matrix?: ApMatrix;
   attrs?: readonly DefinitionAttr[];
+  /** The host's active masks, for the masks the rule file does not set (checkAutostart). */
+  active?: HostMasks;
 }
 
 function notDefined(uuid: string): ZmdevError {
@@ -57,6 +78,7 @@ export function defineApMdev(root: string, opts: DefineOptions): ApDefinition {
   const attrs = opts.attrs ?? (opts.matrix ? apAttrs(opts.matrix) : []);
   const d = makeDefinition({ uuid, parent: MATRIX_PARENT, type: opts.type ?? MDEV_TYPE, start: opts.start ?? 'manual', attrs });
   const defined = apDefinitionOf(d);
+  checkAutostart(root, defined, opts.active);
   writeDefinition(root, d);
   return defined;
 }
@@ -66,6 +88,7 @@ export interface ModifyOptions {
   type?: string;
   add?: ApMatrix;
   remove?: ApMatrix;
+  active?: HostMasks;
 }
 
 /** Changes a definition: start policy, type, IDs added or removed (the attrs rewritten in order). */
@@ -79,8 +102,10 @@ export function modifyApMdev(root: string, uuid: string, change: ModifyOptions):
   };
   const touched = change.add !== undefined || change.remove !== undefined;
   const nd = makeDefinition({ ...d, type: change.type ?? d.type, start: change.start ?? d.start, attrs: touched ? apAttrs(next) : d.attrs });
+  const modified = apDefinitionOf(nd);
+  checkAutostart(root, modified, change.active);
   writeDefinition(root, nd);
-  return apDefinitionOf(nd);
+  return modified;
 }
 
 /** Removes a definition; an active mdev of that UUID keeps running (as mdevctl undefine leaves it). */

@@ -1,7 +1,10 @@
 // zmdev mdev define | undefine | modify | start | stop: vfio-ap mdevs that survive a reboot, as
 // mdevctl definitions under <root>/etc/mdevctl.d/matrix/ (the files mdevctl and libvirt read).
 import { apDefinitions, defineApMdev, modifyApMdev, startApMdev, undefineApMdev, type ApDefinition } from '../../ap/defined.js';
-import { MDEV_TYPE } from '../../ap/paths.js';
+import { readMasks } from '../../ap/bus.js';
+import { AP_BUS, MDEV_TYPE } from '../../ap/paths.js';
+import type { HostMasks } from '../../mask/matrix.js';
+import type { HostSession } from '../host.js';
 import { ZmdevError } from '../../errors.js';
 import { readRegularFile } from '../../files/atomic.js';
 import type { StartPolicy } from '../../mdev/definition.js';
@@ -15,6 +18,11 @@ const startOptions = {
   manual: { type: 'boolean', help: 'start it only when asked (the default for a new definition)' },
 } as const;
 const startExclusive: Array<[string, string, string]> = [['auto', 'manual', 'a definition starts at boot or when asked']];
+
+/** The host's active masks where it has an AP bus (an image root may have none: the boot default then). */
+function activeMasks(session: HostSession): HostMasks | undefined {
+  return session.io.exists(AP_BUS) ? readMasks(session.io) : undefined;
+}
 
 function startOf(opts: { auto: boolean; manual: boolean }): StartPolicy | undefined {
   return opts.auto ? 'auto' : opts.manual ? 'manual' : undefined;
@@ -74,6 +82,7 @@ zmdev mdev start creates the mdev. A UUID that is already defined is refused.`,
       throw new ZmdevError({ code: 'EINVAL', message: `--uuid ${opts.uuid} and the <uuid> ${from.uuid} of ${opts['nodedev-xml']} differ: give one of them` });
     }
     const d = locked(() => defineApMdev(root, {
+      active: activeMasks(host!),
       ...(uuid ? { uuid } : {}),
       start: startOf(opts) ?? from.start ?? 'manual',
       type: from.type ?? MDEV_TYPE,
@@ -120,6 +129,7 @@ order. An active mdev is not changed: zmdev mdev assign/unassign change that one
     const remove = matrixOf({ adapter: opts['remove-adapter'], domain: opts['remove-domain'], 'control-domain': opts['remove-control-domain'] });
     const touched = [add, remove].some((m) => !m.adapters.isEmpty() || !m.domains.isEmpty() || !m.controlDomains.isEmpty());
     const d = locked(() => modifyApMdev(host!.configRoot, args.UUID, {
+      active: activeMasks(host!),
       ...(startOf(opts) ? { start: startOf(opts) } : {}),
       ...(opts.type !== undefined ? { type: opts.type } : {}),
       ...(touched ? { add, remove } : {}),
