@@ -29,6 +29,7 @@ export interface ApplyFiles {
 
 function fsError(e: unknown, what: string): ZmdevError {
   const err = e as NodeJS.ErrnoException;
+  /* c8 ignore next -- node:fs errors always carry an errno code */
   return new ZmdevError({ code: err.code ?? 'EIO', message: `${what} failed: ${err.message}`, cause: e });
 }
 
@@ -116,8 +117,9 @@ function previous(file: string): string | null {
   try {
     return readRegularFile(file);
   } catch (e) {
-    if ((e as ZmdevError).code === 'ENOENT') return null;
-    throw e;
+    /* c8 ignore next -- readHostView read this file a moment before, under the same lock */
+    if ((e as ZmdevError).code !== 'ENOENT') throw e;
+    return null;
   }
 }
 

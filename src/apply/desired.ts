@@ -110,7 +110,8 @@ function schemaSentence(e: ErrorObject, where: string): string {
     default:
       what = `${data} ${e.message}`;
   }
-  return `${where}: ${shownPath(e.instancePath)}: ${what}${rule ? ` (${rule})` : ''}; ${FIX[e.keyword] ?? 'correct the value'}`;
+  // Every keyword the schema uses has its fix above.
+  return `${where}: ${shownPath(e.instancePath)}: ${what}${rule ? ` (${rule})` : ''}; ${FIX[e.keyword]!}`;
 }
 
 /** Of the errors ajv reports, the one to name: the deepest, skipping the anyOf summary a branch explains. */
@@ -181,7 +182,7 @@ export function parseDesired(text: string, where: string): DesiredState {
   const errors = validate(json);
   if (errors.length) {
     const e = firstError(errors);
-    throw new InputError({ code: 'EINVAL', input: JSON.stringify(e.data) ?? '', message: schemaSentence(e, where) });
+    throw new InputError({ code: 'EINVAL', input: JSON.stringify(e.data), message: schemaSentence(e, where) });
   }
   const file = json as DesiredFile;
   const active = maskPair(file.masks?.active, where, '/masks/active') as MaskPair<ApMask>;

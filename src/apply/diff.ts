@@ -92,7 +92,7 @@ function finalState(view: HostView, desired: DesiredState, prune: boolean): Fina
   };
 }
 
-const listApqns = (qs: readonly Apqn[] | readonly string[]) => qs.map((q) => (typeof q === 'string' ? q : formatApqn(q))).join(', ');
+const listApqns = (qs: readonly Apqn[]) => qs.map(formatApqn).join(', ');
 
 /**
  * Refuses a final state that the kernel, chzdev -p or ap-check would refuse on the way, before

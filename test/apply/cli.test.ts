@@ -41,6 +41,8 @@ t.test('apply, --dry-run, --json, nothing to do; export of the result', async (t
   const gone = await zmdev('apply', desired({ format: 'zmdev-desired/1', mdevs: [{ uuid: U, defined: false, running: true, adapters: [1, 10], domains: [2], controlDomains: [2] }] }), '--sim', sim);
   t.match(gone.stdout, /^ran 1 step:\n1\. undefine mdev/);
   t.match(gone.stdout, 'because the file says "defined": false');
+  const one = await zmdev('apply', desired({ format: 'zmdev-desired/1', mdevs: [{ uuid: U, defined: false, running: false }] }), '--dry-run', '--sim', sim);
+  t.match(one.stdout, /^would run 1 step:\n1\. remove mdev/);
   const masks = await zmdev('apply', desired({ format: 'zmdev-desired/1', masks: { persistent: { apmask: null, aqmask: null } }, mdevs: [{ uuid: U, defined: false, running: false }] }), '--sim', sim);
   t.match(masks.stdout, 'remove the rule file 41-ap.rules (no mask persisted)');
   t.match(masks.stdout, 'because the file says "running": false');
