@@ -1,5 +1,6 @@
 // Every zmdev command and group, in the order the overview lists them.
 import { listCmd, masksCmd, masksSetCmd } from './commands/ap.js';
+import { applyCmd, exportCmd } from './commands/apply.js';
 import { bootCheckCmd } from './commands/boot-check.js';
 import { checkCmd } from './commands/check.js';
 import { demoCmd } from './commands/demo.js';
@@ -14,7 +15,7 @@ import type { Command, GroupDecl } from './declare.js';
 
 export const commands: Command[] = [
   listCmd, masksCmd, masksSetCmd, mdevCreate, mdevList, mdevShow, mdevAssign, mdevUnassign, mdevRemove,
-  mdevDefine, mdevUndefine, mdevModify, mdevStart, mdevStop, bootCheckCmd, checkCmd, recoverCmd,
+  mdevDefine, mdevUndefine, mdevModify, mdevStart, mdevStop, bootCheckCmd, applyCmd, exportCmd, checkCmd, recoverCmd,
   maskEval, simInit, simLog, simMount, sysfsCat, sysfsWrite, sysfsLs, demoCmd,
   qemuArgsCmd, xmlHostdevCmd, xmlNodedevCmd, guestCpuCheck, guestAttach, guestDetach,
 ];
