@@ -40,6 +40,9 @@ t.test('every command takes --json and prints JSON with it', async (t) => {
     'sim mount': ['sim', 'mount', path.join(dir, 'missing.json'), dir],
     'mdev remove': ['mdev', 'remove', U, ...sim],
     'recover': ['recover', ...sim],
+    'boot-check': ['boot-check', ...sim],
+    'export': ['export', ...sim],
+    'apply': ['apply', path.join(dir, 'missing-desired.json'), ...sim],
     'demo': ['demo', '--kernel', '6.0'],
   };
   const outputs: Record<string, unknown> = {};
