@@ -97,15 +97,43 @@ runs); a definition file that cannot be read is named on stderr, and the others 
 
 export const mdevShow = command({
   words: ['mdev', 'show'],
-  summary: 'show an mdev: its matrix, what the guest gets, and why the two differ',
+  summary: 'show an mdev: its matrix, what the guest gets, and why the two differ; defined, active or both',
   args: [uuidArg],
   options: {},
   host: 'reads',
-  json: 'print {"uuid", "adapters", "domains", "controlDomains", "matrix", "guestMatrix", "filtered"}\n(IDs as numbers, APQNs as "01.0002")',
-  description: 'The matrix the mdev holds, the guest matrix the guest gets, and why an APQN of the one is\nmissing from the other.',
-  run({ args, ap }) {
-    const info = ap().mdev(args.UUID);
-    return { json: mdevJson(info), text: mdevText(info) };
+  json: 'print {"uuid", "active", "adapters", "domains", "controlDomains", "matrix", "guestMatrix", "filtered", "definition", "differences"}\n' +
+    '(IDs as numbers, APQNs as "01.0002"; the matrix fields are null for a defined mdev that does not run, "definition" is\n' +
+    'null for one that has none; "differences" says where the running mdev and its definition part)',
+  description: `The matrix the mdev holds, the guest matrix the guest gets, and why an APQN of the one is
+missing from the other; and its definition (<root>/etc/mdevctl.d/matrix/<UUID>), if it has one:
+whether it starts at boot, and which IDs the running mdev and the definition do not share.`,
+  run({ args, ap, host: session }) {
+    const host = ap();
+    const active = host.mdevs().includes(args.UUID) ? host.mdev(args.UUID) : null;
+    const defined = apDefinitions(session!.configRoot).definitions.find((d) => d.definition.uuid === args.UUID) ?? null;
+    // Neither: the active mdev's own refusal names the UUID and where to look.
+    if (!active && !defined) host.mdev(args.UUID);
+    const differences: string[] = [];
+    if (!active) differences.push('defined, not running: `zmdev mdev start` creates it');
+    if (!defined) differences.push('running, not defined: it will not be there after a reboot (`zmdev mdev define` keeps it)');
+    if (active && defined) {
+      for (const [what, kind, a, d] of [['adapters', 'adapter', active.adapters, defined.matrix.adapters], ['domains', 'domain', active.domains, defined.matrix.domains],
+        ['control domains', 'control domain', active.controlDomains, defined.matrix.controlDomains]] as const) {
+        const onlyActive = ids(a.andNot(d), kind);
+        const onlyDefined = ids(d.andNot(a), kind);
+        if (onlyActive.length) differences.push(`${what} running but not defined: ${onlyActive.join(' ')}`);
+        if (onlyDefined.length) differences.push(`${what} defined but not running: ${onlyDefined.join(' ')}`);
+      }
+    }
+    const empty = { adapters: null, domains: null, controlDomains: null, matrix: null, guestMatrix: null, filtered: null };
+    const defText = defined
+      ? `  definition:      start ${defined.definition.start}, ${defined.definition.type}; ${ids(defined.matrix.adapters, 'adapter').join(' ') || '-'} x ${ids(defined.matrix.domains, 'domain').join(' ') || '-'}` +
+        ` (control ${ids(defined.matrix.controlDomains, 'control domain').join(' ') || '-'})\n`
+      : '  definition:      none\n';
+    return {
+      json: { ...(active ? mdevJson(active) : { uuid: args.UUID, ...empty }), active: active !== null, definition: defined && definitionJson(defined), differences },
+      text: (active ? mdevText(active) : `mdev ${args.UUID} (not running)\n`) + defText + differences.map((x) => `  ${x}\n`).join(''),
+    };
   },
 });
 
