@@ -198,6 +198,7 @@ export function otherConfigs(root: string, uuid: string): OtherConfig[] {
     try {
       out.push({ uuid: name.toLowerCase(), config: parseCalloutConfig(readRegularFile(file), file) });
     } catch (e) {
+      /* c8 ignore next -- reading and parsing refuse with ZmdevErrors only; anything else is a bug and propagates */
       if (!(e instanceof ZmdevError)) throw e;
     }
   }

@@ -3,7 +3,7 @@
 // check of zmdev mdev create, against the live host), the attributes of an active mdev, the
 // versioned capabilities handshake, a live modify; and --install/--uninstall of the script that
 // makes mdevctl call it.
-import { chmodSync, lstatSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ZmdevError } from '../../errors.js';
@@ -15,7 +15,7 @@ import {
   EXIT_NOT_MINE, formatCalloutAttributes, otherConfigs, parseCalloutConfig,
 } from '../../persist/mdevctl-callout.js';
 import { MDEVCTL_DIR } from '../../persist/mdevctl-files.js';
-import { readApRules } from '../../persist/zdev-ap-rules.js';
+import { readApRules, ZDEV_AP_RULES } from '../../persist/zdev-ap-rules.js';
 import { EXIT_REFUSED } from '../context.js';
 import { command, type Output } from '../declare.js';
 
@@ -162,21 +162,19 @@ order. --uninstall removes it; a file of that name that zmdev did not write is l
     const what = `${event} ${action}`;
     const definitionChecks = () => {
       const config = parseCalloutConfig(stdin(), `the config of ${uuid} on stdin`);
-      const refusal = locked(() => {
-        const rules = readApRules(root);
-        return autostartRefusal(uuid, config, otherConfigs(root, uuid), () => bootMasks(rules, () => ap().masks()), rules.path);
-      });
+      const refusal = locked(() => autostartRefusal(uuid, config, otherConfigs(root, uuid),
+        () => bootMasks(readApRules(root), () => ap().masks()), path.join(root, ZDEV_AP_RULES)));
       if (refusal) throw refusal;
       return allowed(what);
     };
     switch (what) {
       case 'pre define':
-        if (statSync(stored, { throwIfNoEntry: false })) {
+        if (existsSync(stored)) {
           throw new ZmdevError({ code: 'EEXIST', message: `mdev ${uuid} is already defined (${stored}): change it with mdevctl modify, or undefine it first` });
         }
         return definitionChecks();
       case 'pre modify':
-        if (!statSync(stored, { throwIfNoEntry: false })) {
+        if (!existsSync(stored)) {
           throw new ZmdevError({ code: 'ENOENT', message: `mdev ${uuid} is not defined (no ${stored}): define it with mdevctl define` });
         }
         return definitionChecks();
