@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { main } from '../../src/cli/main.js';
 import { readStdin } from '../../src/cli/context.js';
 import { CALLOUT_MARK, calloutScript } from '../../src/persist/mdevctl-callout.js';
@@ -39,13 +39,13 @@ const config = (start: string, attrs: Record<string, string>[]) => JSON.stringif
 const callout = (file: string, event: string, action: string, uuid: string, stdin?: string) =>
   withStdin(stdin, 'mdevctl-callout', '-t', TYPE, '-e', event, '-a', action, '-s', 'none', '-u', uuid, '-p', 'matrix', '--sim', file);
 /** One line on stderr, the refusal. */
-function refused(t: Tap.Test, r: CliRun, pattern: RegExp, why = 'refused'): void {
+function refused(t: Test, r: CliRun, pattern: RegExp, why = 'refused'): void {
   t.equal(r.code, 1, why);
   t.equal(r.stdout, '');
   t.match(r.stderr, pattern);
   t.equal(r.stderr.split('\n').length, 2, 'one line');
 }
-function allowed(t: Tap.Test, r: CliRun, why = 'allowed, silently'): void {
+function allowed(t: Test, r: CliRun, why = 'allowed, silently'): void {
   t.same(r, { code: 0, stdout: '', stderr: '' }, why);
 }
 
