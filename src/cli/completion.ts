@@ -38,7 +38,7 @@ const helpOption: CompletionOption = { names: ['--help', '-h'], type: 'boolean',
 
 function optionsOf(options: Record<string, OptionDecl>): CompletionOption[] {
   return [...Object.entries(options).map(([name, d]): CompletionOption => ({
-    names: [`--${name}`, ...(d.type === 'boolean' && d.short ? [`-${d.short}`] : [])],
+    names: [`--${name}`, ...((d.type === 'boolean' || d.type === 'string') && d.short ? [`-${d.short}`] : [])],
     type: d.type,
     ...(d.type === 'boolean' ? {} : { value: d.value }),
     ...(d.type === 'string' && d.choices ? { choices: d.choices } : {}),

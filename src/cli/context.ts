@@ -1,13 +1,27 @@
 // What a command gets to work with: where to print, and how the run was asked to speak.
+import { readFileSync } from 'node:fs';
 export interface CliIO {
   stdout(text: string): void;
   stderr(text: string): void;
+  /** All of standard input, for the commands that read one (an mdevctl callout's device config); none: empty. */
+  stdin?(): string;
 }
 
 export const processIO: CliIO = {
   stdout: (t) => void process.stdout.write(t),
   stderr: (t) => void process.stderr.write(t),
+  stdin: () => readStdin(),
 };
+
+/** Standard input to its end; a closed or absent one reads as empty. */
+export function readStdin(fd = 0): string {
+  try {
+    return readFileSync(fd, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EBADF') return '';
+    throw e;
+  }
+}
 
 /** The status of a tool killed by SIGPIPE (128 + 13), as the shell reports `ls | head -1`. */
 export const EXIT_SIGPIPE = 141;

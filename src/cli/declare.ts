@@ -8,7 +8,7 @@ import type { HostSession } from './host.js';
 
 export type OptionDecl =
   | { type: 'boolean'; short?: string; help: string }
-  | { type: 'string'; value: string; help: string; choices?: readonly string[]; required?: boolean }
+  | { type: 'string'; value: string; help: string; choices?: readonly string[]; required?: boolean; short?: string }
   /** Repeatable: every occurrence is kept, in order. */
   | { type: 'list'; value: string; help: string }
   /** A number, refused unless above `above` and at most `max` (when given). */
@@ -82,6 +82,11 @@ export interface CommandDecl<O extends Record<string, OptionDecl>, A extends rea
   /** Paragraphs between the usage line and the options. */
   description: string;
   examples?: string[];
+  /**
+   * The exit status of a mistake in the call (default 2). A tool whose 2 means something else
+   * (an mdevctl callout: not my device type) must never answer it for a typo.
+   */
+  usageStatus?: number;
   /** Checks of the arguments beyond their types, before any host is opened or locked. */
   check?(ctx: Pick<RunContext<O, A>, 'opts' | 'args' | 'usage'>): void;
   run(ctx: RunContext<O, A>): Output | Promise<Output>;

@@ -5,13 +5,14 @@ import { allOptions } from './parse.js';
 
 function optionWords(name: string, d: OptionDecl): string {
   if (d.type === 'boolean') return d.short ? `-${d.short}, --${name}` : `--${name}`;
-  return `--${name} ${d.value}`;
+  return d.type === 'string' && d.short ? `-${d.short}, --${name} ${d.value}` : `--${name} ${d.value}`;
 }
 
 function usageWord(name: string, d: OptionDecl): string {
   if (d.type === 'boolean') return `[${d.short ? `-${d.short}` : `--${name}`}]`;
   if (d.type === 'list') return `[--${name} ${d.value}]…`;
-  return d.type === 'string' && d.required ? `--${name} ${d.value}` : `[--${name} ${d.value}]`;
+  const word = d.type === 'string' && d.short ? `-${d.short} ${d.value}` : `--${name} ${d.value}`;
+  return d.type === 'string' && d.required ? word : `[${word}]`;
 }
 
 /** usage: zmdev WORDS ARGS [OPTIONS] [--json] [--sim FILE | --sysfs DIR] */

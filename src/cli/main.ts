@@ -78,7 +78,13 @@ async function dispatch(argv: string[], io: CliIO, options: MainOptions): Promis
     // `masks setx` is a mistyped subcommand, not an argument for `masks`.
     throw new UsageError(`'${[...found.cmd.words, word].join(' ')}' is not a command; try ${tryList(under)}`, usageLine(found.cmd));
   }
-  return runCommand(found.cmd, found.rest, io, { lock: options.lock ?? {}, zmdev: (a, sub) => main(a, sub, options) });
+  try {
+    return await runCommand(found.cmd, found.rest, io, { lock: options.lock ?? {}, zmdev: (a, sub) => main(a, sub, options) });
+  } catch (e) {
+    if (!(e instanceof UsageError) || found.cmd.usageStatus === undefined) throw e;
+    io.stderr(`zmdev: ${e.message}\n${e.usage}\n`);
+    return found.cmd.usageStatus;
+  }
 }
 
 export async function main(rawArgv: string[], io: CliIO, options: MainOptions = {}): Promise<number> {

@@ -40,7 +40,7 @@ function parserOptions(options: Record<string, OptionDecl>): NonNullable<ParseAr
   for (const [name, d] of Object.entries(options)) {
     out[name] = d.type === 'boolean'
       ? { type: 'boolean', ...(d.short ? { short: d.short } : {}) }
-      : { type: 'string', multiple: d.type === 'list' };
+      : { type: 'string', multiple: d.type === 'list', ...(d.type === 'string' && d.short ? { short: d.short } : {}) };
   }
   return out;
 }

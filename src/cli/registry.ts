@@ -8,6 +8,7 @@ import { guestAttach, guestCpuCheck, guestDetach, qemuArgsCmd, xmlHostdevCmd, xm
 import { maskEval } from './commands/mask-eval.js';
 import { mdevAssign, mdevCreate, mdevList, mdevRemove, mdevShow, mdevUnassign } from './commands/mdev.js';
 import { mdevDefine, mdevModify, mdevStart, mdevStop, mdevUndefine } from './commands/mdev-defined.js';
+import { mdevctlCallout } from './commands/mdevctl-callout.js';
 import { recoverCmd } from './commands/recover.js';
 import { simInit, simLog, simMount } from './commands/sim.js';
 import { sysfsCat, sysfsLs, sysfsWrite } from './commands/sysfs.js';
@@ -15,7 +16,7 @@ import type { Command, GroupDecl } from './declare.js';
 
 export const commands: Command[] = [
   listCmd, masksCmd, masksSetCmd, mdevCreate, mdevList, mdevShow, mdevAssign, mdevUnassign, mdevRemove,
-  mdevDefine, mdevUndefine, mdevModify, mdevStart, mdevStop, bootCheckCmd, applyCmd, exportCmd, checkCmd, recoverCmd,
+  mdevDefine, mdevUndefine, mdevModify, mdevStart, mdevStop, bootCheckCmd, applyCmd, exportCmd, mdevctlCallout, checkCmd, recoverCmd,
   maskEval, simInit, simLog, simMount, sysfsCat, sysfsWrite, sysfsLs, demoCmd,
   qemuArgsCmd, xmlHostdevCmd, xmlNodedevCmd, guestCpuCheck, guestAttach, guestDetach,
 ];
