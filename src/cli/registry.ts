@@ -3,6 +3,7 @@ import { listCmd, masksCmd, masksSetCmd } from './commands/ap.js';
 import { applyCmd, exportCmd } from './commands/apply.js';
 import { bootCheckCmd } from './commands/boot-check.js';
 import { checkCmd } from './commands/check.js';
+import { convertCmd } from './commands/convert.js';
 import { demoCmd } from './commands/demo.js';
 import { guestAttach, guestCpuCheck, guestDetach, qemuArgsCmd, xmlHostdevCmd, xmlNodedevCmd } from './commands/guest.js';
 import { maskEval } from './commands/mask-eval.js';
@@ -16,7 +17,7 @@ import type { Command, GroupDecl } from './declare.js';
 
 export const commands: Command[] = [
   listCmd, masksCmd, masksSetCmd, mdevCreate, mdevList, mdevShow, mdevAssign, mdevUnassign, mdevRemove,
-  mdevDefine, mdevUndefine, mdevModify, mdevStart, mdevStop, bootCheckCmd, applyCmd, exportCmd, mdevctlCallout, checkCmd, recoverCmd,
+  mdevDefine, mdevUndefine, mdevModify, mdevStart, mdevStop, bootCheckCmd, applyCmd, exportCmd, mdevctlCallout, convertCmd, checkCmd, recoverCmd,
   maskEval, simInit, simLog, simMount, sysfsCat, sysfsWrite, sysfsLs, demoCmd,
   qemuArgsCmd, xmlHostdevCmd, xmlNodedevCmd, guestCpuCheck, guestAttach, guestDetach,
 ];

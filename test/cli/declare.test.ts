@@ -29,7 +29,7 @@ t.test('completion data: every command at its words, with its arguments and opti
     t.ok(names.includes('--json') && names.includes('--help'), `${cmd.words.join(' ')}: --json and --help`);
     t.equal(names.includes('--sim'), cmd.host !== undefined, `${cmd.words.join(' ')}: host options where it has a host`);
   }
-  t.same(tree.children.map((c) => c.word).sort(), ['apply', 'boot-check', 'check', 'demo', 'export', 'guest', 'list', 'mask', 'masks', 'mdev', 'mdevctl-callout', 'qemu-args', 'recover', 'sim', 'sysfs', 'xml']);
+  t.same(tree.children.map((c) => c.word).sort(), ['apply', 'boot-check', 'check', 'convert', 'demo', 'export', 'guest', 'list', 'mask', 'masks', 'mdev', 'mdevctl-callout', 'qemu-args', 'recover', 'sim', 'sysfs', 'xml']);
   t.match(at(tree, ['mdev']), { summary: /mediated devices/, children: Array });
   t.notOk(at(tree, ['mdev'])!.options, 'a group is no command');
   t.same(at(tree, ['masks'])!.children.map((c) => c.word), ['set'], 'masks is a command and a group');

@@ -41,6 +41,7 @@ t.test('every command takes --json and prints JSON with it', async (t) => {
     'mdev remove': ['mdev', 'remove', U, ...sim],
     'recover': ['recover', ...sim],
     'boot-check': ['boot-check', ...sim],
+    'convert': ['convert', path.join(dir, 'missing-def.json'), '--to', 'mdevctl'],
     'mdevctl-callout': ['mdevctl-callout', '-t', 'vfio_ap-passthrough', '-e', 'get', '-a', 'capabilities', '-s', 'none', '-u', U, '-p', 'matrix', ...sim],
     'export': ['export', ...sim],
     'apply': ['apply', path.join(dir, 'missing-desired.json'), ...sim],

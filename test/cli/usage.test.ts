@@ -16,7 +16,7 @@ const full: Record<string, string[]> = {
   'qemu-args': [U], 'xml hostdev': [U], 'xml nodedev': [U], 'guest cpu-check': ['--qmp', 's'], 'guest attach': ['--qmp', 's', U],
   'guest detach': ['--qmp', 's', '--id', 'x'],
   'mdev define': [], 'mdev undefine': [U], 'mdev modify': [U], 'mdev start': [U], 'mdev stop': [U],
-  'boot-check': [], 'apply': ['desired.json'], 'export': [], 'mdevctl-callout': [],
+  'boot-check': [], 'apply': ['desired.json'], 'export': [], 'mdevctl-callout': [], 'convert': ['def.json', '--to', 'mdevctl'],
 };
 
 t.test('an unexpected argument is a usage error on every command that has a fixed number', async (t) => {
