@@ -50,6 +50,11 @@ t.test("mdevctl to mdevctl is mdevctl's normalization; the start policy travels 
   t.equal(r.stdout, '{\n  "mdev_type": "vfio_ap-passthrough",\n  "start": "auto",\n  "attrs": [\n    {\n      "assign_adapter": "5"\n    }\n  ]\n}');
   const s = JSON.parse((await zmdev('convert', messy, '--to', 'state')).stdout);
   t.match(s.mdevs[0], { uuid: U, adapters: ['0x05'], autostart: true });
+  const auto = await zmdev('convert', at('auto.json', JSON.stringify(s)), '--to', 'mdevctl');
+  t.match(auto.stdout, '"start": "auto"', 'and back');
+  const plain = at('plain.json', '{"mdev_type": "vfio_ap-passthrough", "start": "manual"}');
+  const define = await zmdev('convert', plain, '--to', 'nodedev-define');
+  t.notMatch(define.stdout, '<uuid>', 'the define form needs no UUID: libvirt lets mdevctl choose one');
 });
 
 t.test('what cannot be converted is refused, naming the file and the fix', async (t) => {
