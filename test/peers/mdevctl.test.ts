@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { defineApMdev } from '../../src/ap/defined.js';
+import { ApHost } from '../../src/ap/host.js';
 import { ApMask } from '../../src/mask/index.js';
 import { createHost, MAX_INSTANCES, type PresetName, type SimHost, type SimSysfs } from '../../src/sim/index.js';
 import { mountSysfs, type SysfsMount } from '../../src/sysfs/fuse-mount.js';
@@ -320,5 +322,26 @@ if (lacking.length) {
     t.same(stop[1], { ls: '/sys/bus/mdev/devices', entries: [] });
     t.same(stop[2], { ls: `/sys/${MATRIX}`, entries: ['driver', 'features', 'mdev_supported_types'] });
     t.same(r.host.state.mdevs, []);
+  });
+
+  t.test("zmdev defines, mdevctl lists and starts it, zmdev sees it running as defined", async (t) => {
+    const r = await rig('zmdev-defines', 'seed', { apmask: '-1,-10\n', aqmask: '-2\n' });
+    t.teardown(() => r.mount.unmount());
+    // zmdev's own files under a root of their own, then the same bytes where mdevctl reads them.
+    const root = path.join(base, 'zmdev-root');
+    const h = new ApHost(r.sysfs, { lock: false });
+    const d = defineApMdev(root, { uuid: B, start: 'auto', active: h.masks(), matrix: { adapters: ApMask.of([1, 10]), domains: ApMask.of([2]), controlDomains: ApMask.of([2]) } });
+    mkdirSync(path.join(r.config, 'matrix'), { recursive: true });
+    const bytes = readFileSync(path.join(root, 'etc/mdevctl.d/matrix', B));
+    writeFileSync(path.join(r.config, 'matrix', B), bytes);
+    const out = await r.run([mdevctl('list', '-d'), mdevctl('list', '-d', '-u', B, '--dumpjson'), mdevctl('start', '-u', B), mdevctl('list')]);
+    t.match(out[0], { code: 0, stdout: `${B} matrix vfio_ap-passthrough auto\n\n` });
+    t.match(out[1], { code: 0, stdout: `${bytes.toString('utf8')}\n` }, "mdevctl prints zmdev's file as its own");
+    t.match(out[2], { code: 0, stderr: '' });
+    t.same(r.rec.writes.map((w) => [path.basename(w.path), w.data]),
+      [['create', B], ['assign_adapter', '0x01'], ['assign_adapter', '0x0a'], ['assign_domain', '0x0002'], ['assign_control_domain', '0x0002']], "mdevctl writes zmdev's attrs in order");
+    const m = h.mdev(B);
+    t.same([m.adapters.ids(), m.domains.ids(), m.controlDomains.ids()], [d.matrix.adapters.ids(), d.matrix.domains.ids(), d.matrix.controlDomains.ids()], 'running with the matrix zmdev defined');
+    t.match(out[3], { stdout: new RegExp(`^${B} matrix vfio_ap-passthrough auto \\(defined\\)\n`) });
   });
 }
