@@ -32,9 +32,6 @@ export function readMaxIds(io: SysfsIO): MaxIds {
   return { adapter: a!, domain: d! };
 }
 
-/** True when both masks reserve the APQN for the host's default drivers. */
-export const reserved: (m: Masks, q: Apqn) => boolean = isReserved;
-
 /** A requested change of the masks: chzdev's syntax (default) or the kernel's sysfs grammar. */
 export interface MaskChange {
   apmask?: string;

@@ -1,7 +1,7 @@
 // zmdev sim: create a simulated AP host, read its kernel log, serve it over FUSE like /sys.
 import { existsSync, statSync } from 'node:fs';
 import { ZmdevError } from '../../errors.js';
-import { mountSysfs, unmountOnSignals } from '../../sim/fuse-mount.js';
+import { mountSysfs, unmountOnSignals } from '../../sysfs/fuse-mount.js';
 import { PRESET_NAMES, presetState } from '../../sim/presets.js';
 import { PROFILE_NAMES } from '../../sim/profiles.js';
 import { saveState } from '../../sim/state-file.js';
