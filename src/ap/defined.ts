@@ -88,6 +88,8 @@ export interface ModifyOptions {
   type?: string;
   add?: ApMatrix;
   remove?: ApMatrix;
+  /** The attrs as given, replacing the stored ones (mdevctl modify --jsonfile); not with add/remove. */
+  attrs?: readonly DefinitionAttr[];
   active?: HostMasks;
 }
 
@@ -101,7 +103,8 @@ export function modifyApMdev(root: string, uuid: string, change: ModifyOptions):
     controlDomains: edit(matrix.controlDomains, change.add?.controlDomains, change.remove?.controlDomains),
   };
   const touched = change.add !== undefined || change.remove !== undefined;
-  const nd = makeDefinition({ ...d, type: change.type ?? d.type, start: change.start ?? d.start, attrs: touched ? apAttrs(next) : d.attrs });
+  const attrs = change.attrs ?? (touched ? apAttrs(next) : d.attrs);
+  const nd = makeDefinition({ ...d, type: change.type ?? d.type, start: change.start ?? d.start, attrs });
   const modified = apDefinitionOf(nd);
   checkAutostart(root, modified, change.active);
   writeDefinition(root, nd);

@@ -172,3 +172,16 @@ t.test('show: defined, running, or both — and where the two part', async (t) =
   const dj = JSON.parse((await zmdev('mdev', 'define', '--uuid', U, '--sim', file)) && (await zmdev('mdev', 'show', U, '--json', '--sim', file)).stdout);
   t.match(dj, { uuid: U, active: false, adapters: null, matrix: null, definition: { uuid: U } });
 });
+
+t.test('modify --jsonfile replaces type, start and attrs, values as given', async (t) => {
+  const file = await host('j');
+  await zmdev('masks', 'set', 'apmask=-5', 'aqmask=-6', '-a', '--sim', file);
+  await zmdev('mdev', 'define', '--uuid', U, '--adapter', '1', '--domain', '2', '--sim', file);
+  const json = path.join(dir, 'modify.json');
+  writeFileSync(json, '{"mdev_type": "vfio_ap-passthrough", "start": "auto", "attrs": [{"assign_adapter": "5"}, {"assign_domain": "6"}]}');
+  const r = await zmdev('mdev', 'modify', U, '--jsonfile', json, '--json', '--sim', file);
+  t.equal(r.code, 0, r.stderr);
+  t.match(JSON.parse(r.stdout), { start: 'auto', adapters: [5], domains: [6], attrs: [{ assign_adapter: '5' }, { assign_domain: '6' }] });
+  t.equal((await zmdev('mdev', 'modify', U, '--jsonfile', json, '--adapter', '1', '--sim', file)).code, 2, 'IDs and a file exclude each other');
+  t.equal((await zmdev('mdev', 'modify', U, '--jsonfile', json, '--manual', '--sim', file)).code, 2);
+});

@@ -116,15 +116,28 @@ export const mdevModify = command({
   words: ['mdev', 'modify'],
   summary: 'change a definition: start at boot or not, its type, IDs added or taken out',
   args: [uuidArg],
-  options: { ...startOptions, type: { type: 'string', value: 'TYPE', help: 'the mdev type to store' }, ...idOptions, ...removeOptions },
-  exclusive: startExclusive,
+  options: {
+    ...startOptions, type: { type: 'string', value: 'TYPE', help: 'the mdev type to store' }, ...idOptions, ...removeOptions,
+    jsonfile: { type: 'string', value: 'FILE', help: 'replace type, start and attrs with those of an mdevctl definition file (mdevctl modify --jsonfile)' },
+  },
+  exclusive: [...startExclusive, ['jsonfile', 'type', 'the file gives the type'], ['jsonfile', 'auto', 'the file gives the start policy'], ['jsonfile', 'manual', 'the file gives the start policy']],
+  check({ opts, usage }) {
+    const ids = [opts.adapter, opts.domain, opts['control-domain'], opts['remove-adapter'], opts['remove-domain'], opts['remove-control-domain']];
+    if (opts.jsonfile !== undefined && ids.some((l) => l.length)) usage('IDs to add or take out and a --jsonfile cannot be combined: the file gives the attrs');
+  },
   host: 'changes',
   json: 'print the definition as mdev define --json does',
   description: `Rewrites <root>/etc/mdevctl.d/matrix/<UUID> (as mdevctl modify does); --adapter/--domain/
 --control-domain add IDs, --remove-* take them out, and the attrs are written again in
-order. An active mdev is not changed: zmdev mdev assign/unassign change that one.`,
+order; --jsonfile replaces type, start and attrs with a file's. An active mdev is not changed:
+zmdev mdev assign/unassign change that one.`,
   examples: ['zmdev mdev modify 4b0518fd-9237-493f-93c8-c5597f8006a3 --auto --domain 0x0004 --sim host.json'],
   run({ args, opts, host, locked }) {
+    if (opts.jsonfile !== undefined) {
+      const c = parseMdevctlConfig(readRegularFile(opts.jsonfile), opts.jsonfile);
+      const r = locked(() => modifyApMdev(host!.configRoot, args.UUID, { active: activeMasks(host!), type: c.type, start: c.start, attrs: c.attrs }));
+      return { json: definitionJson(r), text: definitionText(r) };
+    }
     const add = matrixOf(opts);
     const remove = matrixOf({ adapter: opts['remove-adapter'], domain: opts['remove-domain'], 'control-domain': opts['remove-control-domain'] });
     const touched = [add, remove].some((m) => !m.adapters.isEmpty() || !m.domains.isEmpty() || !m.controlDomains.isEmpty());
