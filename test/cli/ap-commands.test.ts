@@ -69,6 +69,7 @@ t.test('mdev create/show/list/assign/unassign/remove with refusals', async (t) =
   t.same(JSON.parse(show.stdout), {
     uuid: U1, adapters: [1, 10], domains: [2], controlDomains: [2],
     matrix: ['01.0002', '0a.0002'], guestMatrix: ['01.0002', '0a.0002'], filtered: [],
+    active: true, definition: null, differences: ['running, not defined: it will not be there after a reboot (`zmdev mdev define` keeps it)'],
   });
   const text = await zmdev('mdev', 'show', U1.toUpperCase(), '--sim', file);
   t.match(text.stdout, /adapters: {8}0x01 0x0a\n {2}domains: {9}0x0002\n {2}control domains: 0x0002\n {2}matrix: {10}01\.0002 0a\.0002\n {2}guest matrix: {4}01\.0002 0a\.0002\n/);
