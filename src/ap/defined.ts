@@ -29,7 +29,8 @@ export function checkAutostart(root: string, candidate: ApDefinition, active?: H
   const others = apDefinitions(root).definitions
     .filter((d) => d.definition.uuid !== me.uuid)
     .map((d) => ({ uuid: d.definition.uuid, start: d.definition.start, matrix: d.matrix }));
-  const overlap = autostartOverlapError(autostartOverlaps([me, ...others]).filter((o) => o.a === me.uuid || o.b === me.uuid));
+  // The candidate comes first, so every pair with it names it as `a`.
+  const overlap = autostartOverlapError(autostartOverlaps([me, ...others]).filter((o) => o.a === me.uuid));
   if (overlap) throw overlap;
   const rules = readApRules(root);
   const reserved = persistentConflictError(persistentMaskConflicts(rules, [me], active ? { active } : {}));

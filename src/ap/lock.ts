@@ -167,13 +167,9 @@ export function inspectLock(lockPath: string): Inspected {
 
 /** What a lock path holds that no lock-taking tool makes (they all write a regular file). */
 function oddLock(lockPath: string): string {
-  let st;
-  try {
-    st = lstatSync(lockPath);
-  } catch (e) {
-    /* c8 ignore next -- removed between the failed open and this look */
-    return `${lockPath}: ${(e as NodeJS.ErrnoException).code}`;
-  }
+  const st = lstatSync(lockPath, { throwIfNoEntry: false });
+  /* c8 ignore next -- removed between the failed open and this look */
+  if (!st) return `${lockPath}: gone`;
   const kind = st.isSymbolicLink() ? 'a symbolic link' : st.isDirectory() ? 'a directory' : 'a special file';
   return `${lockPath} is ${kind} owned by uid ${st.uid}, which no lock-taking tool makes: if none is running, remove it`;
 }

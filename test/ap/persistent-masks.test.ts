@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { ApHost } from '../../src/ap/host.js';
+import { ChangeLog } from '../../src/mdev/change-record.js';
 import { apDefinitions, defineApMdev, undefineApMdev } from '../../src/ap/defined.js';
 import { planPersistentMasks, setMasksInScopes } from '../../src/ap/persistent-masks.js';
 import { SimHost, SimSysfs } from '../../src/sim/index.js';
@@ -59,5 +60,12 @@ t.test('definitions through the SDK: the defaults of a new one; undefining one t
   t.throws(() => undefineApMdev(root, '62177883-f1bb-47f0-914d-32a22e3a8804'), { code: 'ENOENT', message: 'is not defined' });
   undefineApMdev(root, d.definition.uuid);
   t.same(apDefinitions(root).definitions, []);
+  t.end();
+});
+
+t.test('a change record directory that is a file is refused, not read', (t) => {
+  const f = path.join(base, 'a-file');
+  writeFileSync(f, '');
+  t.throws(() => new ChangeLog(f).pending(), { code: 'EPERM', message: 'is not a directory' });
   t.end();
 });

@@ -111,6 +111,16 @@ t.test('masks: ACTIVE and PERSISTENT; set -p writes chzdev\'s rule file and refu
   t.match((await zmdev('masks', '--sim', file)).stdout, /apmask {5}"0-255" {2}"0,2-255"\n/, 'nothing written in either scope');
   const both = await zmdev('masks', 'set', 'aqmask=-2', '--json', '--sim', file);
   t.match(JSON.parse(both.stdout), { persistent: { after: { aqmask: /^0xdf/ } }, after: { aqmask: { ids: '0-1,3-255' } } }, 'both scopes by default');
+  const same = await zmdev('masks', 'set', 'aqmask=-2', '-p', '--sim', file);
+  t.match(same.stdout, /^no change: the rule file already reads so\n$/);
+  const rulesFile = path.join(`${file}.root`, 'etc/udev/rules.d/41-ap.rules');
+  writeFileSync(rulesFile, `${readFileSync(rulesFile, 'latin1')}# mine\n`);
+  const dry = await zmdev('masks', 'set', 'aqmask=-3', '-p', '--dry-run', '--sim', file);
+  t.match(dry.stdout, /^\(dry run: nothing written\)\npersistent aqmask: "0-1,3-255" -> "0-1,4-255"\nwould drop from \S+41-ap\.rules \(zdev does not keep them\): "# mine"\n$/);
+  const wet = await zmdev('masks', 'set', 'aqmask=-3', '-p', '--sim', file);
+  t.match(wet.stdout, /dropped from \S+41-ap\.rules \(zdev does not keep them\): "# mine"\n$/);
+  t.notMatch(readFileSync(rulesFile, 'latin1'), '# mine', 'as chzdev, the rewrite drops the line');
+  await zmdev('masks', 'set', 'aqmask=+3', '-p', '--sim', file);
   const kernel = await zmdev('masks', 'set', 'aqmask=+2', '--kernel', '--sim', file);
   t.equal(kernel.code, 0, '--kernel changes sysfs only');
   t.match((await zmdev('masks', '--sim', file)).stdout, /aqmask {5}"0-255" {2}"0-1,3-255"\n/);
