@@ -17,6 +17,9 @@ import { runScenario, type Entry, type Op } from './fixtures/scenario.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const base = mkdtempSync(path.join(tmpdir(), 'zmdev-same-'));
 const mountpoints: string[] = [];
+let hungAttempts = 0;
+// Room for one scenario to hang until the watchdog and run again.
+t.setTimeout(600_000);
 
 function isMounted(mnt: string): boolean {
   return readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === mnt);
@@ -56,16 +59,33 @@ async function same(t: Test, name: string, setup: Setup, ops: Op[]): Promise<Ent
   const inProcess = createHost(setup.preset, setup.profile);
   const expected = runScenario(inProcess.sysfs, ops);
 
-  const served = createHost(setup.preset, setup.profile);
-  const mnt = path.join(base, name);
-  mkdirSync(mnt);
-  mountpoints.push(mnt);
-  const mount = await mountSysfs(served.sysfs, mnt);
-  let got: Entry[];
-  try {
-    got = await runReal(mnt, ops, name);
-  } finally {
-    await mount.unmount();
+  // Known, not yet understood: about one run in several, one FUSE request of a scenario is never
+  // answered and the child waits in the kernel for good. The watchdog aborts the connection
+  // (umount -f) so the attempt fails at once instead of at tap's timeout, says so, and the scenario
+  // runs once more on a fresh mount and host; two hangs fail the test.
+  let served = createHost(setup.preset, setup.profile); // replaced by each attempt
+  let got: Entry[] | undefined;
+  for (let attempt = 1; got === undefined; attempt++) {
+    if (attempt > 1) served = createHost(setup.preset, setup.profile);
+    const mnt = path.join(base, `${name}-${attempt}`);
+    mkdirSync(mnt);
+    mountpoints.push(mnt);
+    const mount = await mountSysfs(served.sysfs, mnt);
+    let hung = false;
+    const watchdog = setTimeout(() => {
+      hung = true;
+      execFile('umount', ['-f', mnt], () => undefined);
+    }, 120_000);
+    try {
+      got = await runReal(mnt, ops, `${name}-${attempt}`);
+    } catch (e) {
+      if (!hung || attempt >= 2) throw e;
+      t.comment(`attempt ${attempt}: a FUSE request went unanswered for 120 s; connection aborted, running the scenario again`);
+      hungAttempts++;
+    } finally {
+      clearTimeout(watchdog);
+      await mount.unmount();
+    }
   }
   t.equal(got.length, expected.length, 'as many outcomes both ways');
   const codes = (tr: Entry[]) => tr.map(withoutSyscall);
@@ -257,4 +277,5 @@ t.test('large host: every card and queue attribute', async (t) => {
 t.test('the failing syscall is named alike both ways', async (t) => {
   const kinds = [...new Set(syscallDiffs.map((d) => `${d.op} ${d.code}: fuse ${d.fuse}, in process ${d.inProcess}`))];
   t.same(kinds, [], 'no refusal names another syscall');
+  t.comment(`FUSE requests left unanswered (the scenario then ran again): ${hungAttempts}`);
 });
