@@ -78,8 +78,8 @@ function lockError(e: unknown, what: string, lockPath?: string): ZmdevError {
     ENOENT: ` (the lock's directory ${dir} does not exist: create it, or check the path)`,
     EROFS: ` (${dir} is on a read-only file system: the lock needs a writable directory)`,
     EACCES: ` (this user may not create files in ${dir}: run as root, or as the owner of ${dir})`,
-  }[err.code ?? ''] ?? '';
   // Only fs calls land here, and their errors always carry an errno code.
+  }[err.code!] ?? '';
   return new ZmdevError({ code: err.code!, message: `${what}: ${err.message}${fix}`, cause: e });
 }
 
