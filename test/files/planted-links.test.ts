@@ -84,8 +84,9 @@ t.test("the state file's lock and its guard", async (t) => {
   execFileSync(process.execPath, [BIN, 'sim', 'init', state]);
   const lock = planted('host.json.lock');
   writeFileSync(path.join(lock.d, 'host.json'), readFileSync(state));
-  const r = await zmdevWith({ lock: { timeoutMs: 200, retryMs: 10 } }, 'masks', 'set', 'apmask=-1', '--sim', path.join(lock.d, 'host.json'));
+  const r = await zmdevWith({ lock: { timeoutMs: 200, retryMs: 10, noticeMs: 0 } }, 'masks', 'set', 'apmask=-1', '--sim', path.join(lock.d, 'host.json'));
   t.equal(r.code, 1, 'a lock nobody could have taken is waited for, then refused');
+  t.match(r.stderr, /^zmdev: waiting for \S+host\.json\.lock, held by process \? \(\S+ is a symbolic link owned by uid 65534[^\n]*\)\n/, 'the wait names what holds it, with no command to show');
   t.match(r.stderr, /EBUSY: .* held by process \? \(\S+host\.json\.lock is a symbolic link owned by uid 65534, which no lock-taking tool makes: if none is running, remove it\)/);
   untouched(t, lock);
   const guard = planted('host.json.lock.guard');
