@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { cleanup, lockPath, tempDir } from './fixtures/sdk-host.js';
+import { cleanup, deadPid, lockPath, tempDir } from './fixtures/sdk-host.js';
 
 t.teardown(cleanup);
 
@@ -14,15 +14,6 @@ const ROUNDS = Number(process.env.ZMDEV_LOCK_ROUNDS ?? 3);
 const WRITERS = 20;
 const TIMES = 5;
 
-function deadPid(): number {
-  for (let pid = 4_000_000; ; pid--) {
-    try {
-      process.kill(pid, 0);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ESRCH') return pid;
-    }
-  }
-}
 
 function run(lock: string, counter: string): Promise<number> {
   return new Promise((resolve) => {
